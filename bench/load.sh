@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Load test of pesiar on loopback, against a generated Kota Bandung-scale database.
+#
+#   bash bench/load.sh sqlite              # 2.6 M members in 151 kelurahan, SQLite
+#   bash bench/load.sh postgres            # the same plus national figures, PostgreSQL
+#
+# Needs: wrk (Debian package `wrk`, installed if missing), a local PostgreSQL for `postgres`.
+# Prints one Markdown table row per endpoint: p50, p99, requests/s, errors; then the server's
+# peak memory. Every request goes to 127.0.0.1 only, and each run is bounded in time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+backend=${1:-sqlite}
+duration=${DURATION:-20s}
+connections=${CONNECTIONS:-50}
+port=${PORT:-18300}
+password=${BENCH_PASSWORD:-bench-password-2026}
+work=${BENCH_DIR:-/tmp/pesiar-bench}
+mkdir -p "$work"
+
+command -v wrk >/dev/null || { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }
+cargo build --release --quiet
+cargo build --release --quiet --example generate
+
+case "$backend" in
+  sqlite)
+    url="$work/bench.db"
+    generate_args=(--members "${MEMBERS:-2600000}")
+    ;;
+  postgres)
+    db=pesiar_bench
+    url="postgres://postgres@127.0.0.1:5432/$db"
+    generate_args=(--national --members "${MEMBERS:-2600000}")
+    ;;
+  *) echo "backend: sqlite or postgres" >&2; exit 2 ;;
+esac
+
+if [ "${REUSE:-0}" != 1 ]; then
+  if [ "$backend" = sqlite ]; then
+    rm -f "$url" "$url-wal" "$url-shm" "$url.secret"
+  else
+    psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" -c "CREATE DATABASE $db"
+  fi
+  echo "generating ($backend)…" >&2
+  /usr/bin/time -f "generate: %e s, peak %M KB" ./target/release/examples/generate \
+    --database-url "$url" "${generate_args[@]}" 2>&1 | tail -3 >&2
+fi
+
+export DATABASE_URL="$url" PESIAR_SECURE_COOKIES=false RUST_LOG=warn
+export PESIAR_SECRET_KEY=${PESIAR_SECRET_KEY:-bench-secret-key-0123456789abcdefghij}
+/usr/bin/time -f "%M" -o "$work/server-rss.txt" ./target/release/pesiar serve --bind "127.0.0.1:$port" &
+server=$!
+trap 'pkill -TERM -P $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+
+login() {
+  local jar="$work/jar-$1" token
+  rm -f "$jar"
+  token=$(curl -s -c "$jar" -b "$jar" "http://127.0.0.1:$port/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  curl -s -c "$jar" -b "$jar" -o /dev/null "http://127.0.0.1:$port/login" \
+    --data-urlencode "csrf_token=$token" --data-urlencode "username=$1" --data-urlencode "password=$password"
+  grep -o 'pesiar\s[^ ]*$' "$jar" | awk '{print $2}' | tail -1
+}
+spv=$(login bench.spv)
+admin=$(login bench.admin)
+agent=$(login bench.agen)
+kelurahan=$(curl -s -b "pesiar=$agent" "http://127.0.0.1:$port/" | grep -o 'href="/wilayah/32\.73\.[0-9.]*"' | head -1 | sed 's#.*/wilayah/##; s/"$//')
+
+run() { # name path cookie
+  local out single
+  # Service time first: one connection, one request at a time.
+  single=$(wrk -t1 -c1 -d5s --latency -H "Cookie: pesiar=$3" "http://127.0.0.1:$port$2" | awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END{print p50 " / " p99}')
+  out=$(wrk -t2 -c"$connections" -d"$duration" --latency -H "Cookie: pesiar=$3" "http://127.0.0.1:$port$2")
+  local p50 p99 rps errors
+  p50=$(echo "$out" | awk '/^ +50%/{print $2}')
+  p99=$(echo "$out" | awk '/^ +99%/{print $2}')
+  rps=$(echo "$out" | awk '/^Requests\/sec/{print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/{print $5}')
+  echo "| $backend | $1 | \`$2\` | $single | $p50 | $p99 | $rps | ${errors:-0} |"
+}
+
+echo "| backend | page | path | 1 connection p50 / p99 | $connections connections p50 | p99 | req/s | non-2xx |"
+echo "|---|---|---|---|---|---|---|---|"
+run "health check (framework ceiling)" /healthz ""
+run "kelurahan progress" "/progres/$kelurahan" "$spv"
+run "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
+run "agent home (Hari ini)" / "$agent"
+run "household search" "/rumah-tangga?q=warga" "$agent"
+if [ "$backend" = postgres ]; then
+  run "national roll-up (83,762 desa/kelurahan)" /progres/ID "$admin"
+fi
+pkill -TERM -P "$server" || true
+wait "$server" 2>/dev/null || true
+trap - EXIT
+echo
+echo "server peak RSS: $(tail -1 "$work/server-rss.txt") KB"

@@ -1,0 +1,11 @@
+DROP TABLE api_tokens;
+DROP TABLE field_activity;
+DROP TABLE household_assignments;
+DROP INDEX households_worklist;
+ALTER TABLE households DROP COLUMN worklist_rank;
+DROP TABLE assignment_history;
+ALTER TABLE user_areas DROP COLUMN assigned_on;
+DROP TABLE figure_rollups;
+DROP TABLE figure_segments;
+DROP TABLE figures;
+DROP TABLE thresholds;

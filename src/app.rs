@@ -1,0 +1,104 @@
+//! Wiring: the route table of every module, the middleware stack, and the HTTP server.
+
+use std::net::TcpListener;
+
+use actix_web::cookie::Key;
+use actix_web::dev::Server;
+use actix_web::middleware::{Compress, from_fn};
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+use crate::config::Config;
+use crate::db::{self, Db};
+use crate::error::AppError;
+use crate::web::routes::{Access, Routes};
+use crate::web::{Settings, assets, csrf, forms, logging, security, session};
+
+/// Every route of the application, with its access rule.
+pub fn routes() -> Routes {
+    let mut routes = Routes::new();
+    routes.get("/healthz", Access::Public, health).get(
+        "/static/{file}",
+        Access::Public,
+        assets::serve,
+    );
+    crate::auth::routes::register(&mut routes);
+    crate::home::routes::register(&mut routes);
+    crate::regions::routes::register(&mut routes);
+    crate::households::routes::register(&mut routes);
+    crate::members::routes::register(&mut routes);
+    crate::visits::routes::register(&mut routes);
+    crate::reactivations::routes::register(&mut routes);
+    crate::progress::routes::register(&mut routes);
+    crate::assignments::routes::register(&mut routes);
+    crate::figures::routes::register(&mut routes);
+    crate::users::routes::register(&mut routes);
+    routes
+}
+
+async fn health(db: web::Data<Db>) -> HttpResponse {
+    let ok = db.run(|conn| Ok(db::ping(conn))).await.unwrap_or(false);
+    if ok {
+        HttpResponse::Ok().content_type("text/plain").body("ok")
+    } else {
+        HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("database unavailable")
+    }
+}
+
+async fn not_found() -> Result<HttpResponse, AppError> {
+    Err(AppError::NotFound)
+}
+
+/// Starts the HTTP server on an already-bound listener (tests bind port 0).
+pub fn server(
+    db: Db,
+    settings: Settings,
+    key: Key,
+    listener: TcpListener,
+) -> std::io::Result<Server> {
+    let db = web::Data::new(db);
+    let settings_data = web::Data::new(settings.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(db.clone())
+            .app_data(settings_data.clone())
+            .configure(forms::extractor_configs)
+            .configure(|cfg| routes().register(cfg))
+            .default_service(web::to(not_found))
+            .wrap(from_fn(csrf::protect))
+            .wrap(session::middleware(key.clone(), settings.secure_cookies))
+            .wrap(security::headers(settings.secure_cookies))
+            .wrap(Compress::default())
+            .wrap(from_fn(logging::log_request))
+    })
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// `pesiar serve`: migrate, connect, listen.
+pub async fn serve(config: &Config) -> anyhow::Result<()> {
+    let key = config.session_key()?;
+    {
+        let database = config.database.clone();
+        web::block(move || db::migrate(&database)).await??;
+    }
+    let database = config.database.clone();
+    let pool = web::block(move || Db::connect(&database)).await??;
+    let listener = TcpListener::bind(&config.bind)
+        .map_err(|e| anyhow::anyhow!("tidak dapat membuka {}: {e}", config.bind))?;
+    let settings = Settings {
+        secure_cookies: config.secure_cookies,
+        behind_proxy: config.behind_proxy,
+    };
+    tracing::info!(
+        bind = %config.bind,
+        database = %config.database.redacted(),
+        secure_cookies = config.secure_cookies,
+        "pesiar is listening"
+    );
+    println!("pesiar berjalan di http://{}", config.bind);
+    server(pool, settings, key, listener)?.await?;
+    Ok(())
+}

@@ -1,0 +1,441 @@
+//! The command line: `serve` (default), `migrate`, `demo`, `user add`, `user reset-password`.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use clap::builder::BoolishValueParser;
+use clap::{ArgAction, Args, Parser, Subcommand};
+
+use crate::config::{Config, DatabaseUrl};
+use crate::users::Role;
+use crate::users::forms::{NewUserForm, check_password};
+use crate::users::queries::{self as user_queries, SaveError};
+use crate::{auth, db};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "pesiar",
+    version,
+    about = "Kerja lapangan JKN menuju UHC Prioritas"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub options: GlobalOptions,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct GlobalOptions {
+    /// SQLite path (or sqlite://…) or postgres://… [default: pesiar.db; demo.db for `demo`]
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Address to listen on.
+    #[arg(
+        long,
+        env = "PESIAR_BIND",
+        default_value = "127.0.0.1:8080",
+        global = true
+    )]
+    pub bind: String,
+    /// Session key (≥ 32 characters). Generated and kept beside a SQLite database if unset.
+    #[arg(long, env = "PESIAR_SECRET_KEY", hide_env_values = true, global = true)]
+    pub secret_key: Option<String>,
+    /// Mark cookies Secure (HTTPS only) [default: true; false for `demo`]. Turn off only for
+    /// plain-HTTP local use. Accepts true/false, yes/no, on/off, 1/0.
+    #[arg(long, env = "PESIAR_SECURE_COOKIES", global = true, action = ArgAction::Set,
+          value_parser = BoolishValueParser::new())]
+    pub secure_cookies: Option<bool>,
+    /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
+    #[arg(long, env = "PESIAR_BEHIND_PROXY", global = true, action = ArgAction::Set,
+          value_parser = BoolishValueParser::new())]
+    pub behind_proxy: Option<bool>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the web application (the default).
+    Serve,
+    /// Apply database migrations and load the region list.
+    Migrate,
+    /// Start afresh with a demo database and demo users, then serve over plain HTTP.
+    Demo,
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        action: UserCommand,
+    },
+    /// Import data files.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// Dated figures per desa/kelurahan (CSV or XLSX): kode_wilayah,tanggal,penduduk,
+    /// peserta_terdaftar,peserta_aktif [,terdaftar_<segmen>,aktif_<segmen>…]. All rows or none.
+    Figures { file: std::path::PathBuf },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Create an API token acting as this user (printed once; only its hash is kept).
+    Create {
+        #[arg(long)]
+        username: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Add a user; the password is read from standard input (or prompted), never an argument.
+    Add {
+        #[arg(long)]
+        username: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// Region code of an area (repeat for several), e.g. --area 32.73.02.1004
+        #[arg(long = "area")]
+        areas: Vec<String>,
+        /// Full name (defaults to the username).
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        phone: Option<String>,
+    },
+    /// Set a new password for a user (read from standard input or prompted) and end their sessions.
+    ResetPassword {
+        #[arg(long)]
+        username: String,
+    },
+}
+
+impl GlobalOptions {
+    pub fn config(&self, default_database: &str, default_secure: bool) -> anyhow::Result<Config> {
+        let url = self.database_url.as_deref().unwrap_or(default_database);
+        Ok(Config {
+            database: DatabaseUrl::parse(url)?,
+            bind: self.bind.clone(),
+            secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),
+            secure_cookies: self.secure_cookies.unwrap_or(default_secure),
+            behind_proxy: self.behind_proxy.unwrap_or(false),
+        })
+    }
+}
+
+pub fn main() {
+    init_tracing();
+    let cli = Cli::parse();
+    if let Err(err) = run(cli) {
+        eprintln!("galat: {err:#}");
+        std::process::exit(1);
+    }
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_creatable(&config.database)?;
+            actix_web::rt::System::new().block_on(crate::app::serve(&config))
+        }
+        Command::Migrate => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_creatable(&config.database)?;
+            db::migrate(&config.database)?;
+            println!("Migrasi selesai: {}", config.database.redacted());
+            Ok(())
+        }
+        Command::Demo => {
+            let config = cli.options.config("demo.db", false)?;
+            crate::demo::run(config)
+        }
+        Command::Import {
+            what: ImportCommand::Figures { file },
+        } => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_exists(&config.database)?;
+            db::migrate(&config.database)?;
+            import_figures(&config.database, &file)
+        }
+        Command::Token {
+            action: TokenCommand::Create { username, label },
+        } => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_exists(&config.database)?;
+            db::migrate(&config.database)?;
+            let mut conn = db::establish(&config.database)?;
+            let username = username.trim().to_lowercase();
+            let user = user_queries::find_by_username(&mut conn, &username)?
+                .with_context(|| format!("pengguna {username} tidak ada"))?;
+            let token = auth::tokens::create(&mut conn, user.id, &label)?;
+            println!("{token}");
+            eprintln!(
+                "Simpan token ini sekarang; pesiar hanya menyimpan hash-nya. Pakai: Authorization: Bearer <token>"
+            );
+            Ok(())
+        }
+        Command::User { action } => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_exists(&config.database)?;
+            db::migrate(&config.database)?;
+            match action {
+                UserCommand::Add {
+                    username,
+                    role,
+                    areas,
+                    name,
+                    phone,
+                } => {
+                    let password = read_password(&username)?;
+                    let form = NewUserForm {
+                        full_name: name.unwrap_or_else(|| username.clone()),
+                        username,
+                        phone: phone.unwrap_or_default(),
+                        role: role.as_str().to_string(),
+                        areas: areas.join("\n"),
+                        password,
+                    };
+                    let id = add_user(&config.database, &form, false)?;
+                    println!("Pengguna dibuat (id {id}).");
+                    Ok(())
+                }
+                UserCommand::ResetPassword { username } => {
+                    let username = username.trim().to_lowercase();
+                    let password = read_password(&username)?;
+                    let mut conn = db::establish(&config.database)?;
+                    let user = user_queries::find_by_username(&mut conn, &username)?
+                        .with_context(|| format!("pengguna {username} tidak ada"))?;
+                    let hash = auth::password::hash(&password)?;
+                    user_queries::set_password(&mut conn, user.id, &hash, false, None)?;
+                    println!("Kata sandi {username} diganti; semua sesinya diakhiri.");
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
+    use crate::figures::{parse, store};
+    let bytes = std::fs::read(file).with_context(|| format!("membaca {}", file.display()))?;
+    let report = |errors: &[crate::figures::RowError]| {
+        for e in errors.iter().take(200) {
+            eprintln!("baris {}, kolom {}: {}", e.line, e.column, e.message);
+        }
+        if errors.len() > 200 {
+            eprintln!("… dan {} kesalahan lain", errors.len() - 200);
+        }
+    };
+    let table = parse::read_table(&bytes).map_err(|e| anyhow::anyhow!(e))?;
+    let rows = match parse::parse_rows(&table) {
+        Ok(rows) => rows,
+        Err(errors) => {
+            report(&errors);
+            bail!("{} kesalahan; tidak ada yang diimpor", errors.len());
+        }
+    };
+    let mut conn = db::establish(database)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    match store::import(&mut conn, &rows, None, &name) {
+        Ok(summary) => {
+            println!(
+                "{} baris diimpor untuk {} tanggal ({} baris lama diganti).",
+                summary.rows,
+                summary.dates.len(),
+                summary.replaced
+            );
+            Ok(())
+        }
+        Err(store::ImportError::Rows(errors)) => {
+            report(&errors);
+            bail!("{} kesalahan; tidak ada yang diimpor", errors.len())
+        }
+        Err(store::ImportError::App(e)) => Err(e.into()),
+    }
+}
+
+/// Validates and stores a user as the admin form would; errors name the offending field.
+pub fn add_user(
+    database: &DatabaseUrl,
+    form: &NewUserForm,
+    must_change_password: bool,
+) -> anyhow::Result<i32> {
+    let (input, password) = form.validate().map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            [
+                "username",
+                "full_name",
+                "phone",
+                "role",
+                "areas",
+                "password"
+            ]
+            .iter()
+            .filter_map(|f| errors.get(f).map(|e| format!("{f}: {e}")))
+            .collect::<Vec<_>>()
+            .join("; ")
+        )
+    })?;
+    let hash = auth::password::hash(&password)?;
+    let mut conn = db::establish(database)?;
+    match user_queries::create(&mut conn, &input, &hash, must_change_password, None) {
+        Ok(id) => Ok(id),
+        Err(SaveError::Invalid(errors)) => bail!(
+            "{}",
+            ["username", "areas"]
+                .iter()
+                .filter_map(|f| errors.get(f).map(|e| format!("{f}: {e}")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        Err(SaveError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// Reads a password: prompted twice on a terminal, otherwise one line from standard input.
+fn read_password(username: &str) -> anyhow::Result<String> {
+    let password = if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Kata sandi: ")?;
+        let second = rpassword::prompt_password("Ulangi kata sandi: ")?;
+        if first != second {
+            bail!("kedua kata sandi tidak sama");
+        }
+        first
+    } else {
+        let mut line = String::new();
+        std::io::stdin().lock().read_line(&mut line)?;
+        line.trim_end_matches(['\r', '\n']).to_string()
+    };
+    check_password(username, &password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    Ok(password)
+}
+
+/// A new SQLite file may be created, but only in a directory that exists.
+fn ensure_creatable(database: &DatabaseUrl) -> anyhow::Result<()> {
+    let DatabaseUrl::Sqlite(path) = database else {
+        return Ok(());
+    };
+    if path.exists() {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+        && !parent.is_dir()
+    {
+        bail!("folder {} tidak ada", parent.display());
+    }
+    tracing::info!(path = %path.display(), "creating a new SQLite database");
+    Ok(())
+}
+
+/// Commands that work on existing data refuse a SQLite path that does not exist, so a typo
+/// never silently creates an empty database.
+fn ensure_exists(database: &DatabaseUrl) -> anyhow::Result<()> {
+    if let DatabaseUrl::Sqlite(path) = database
+        && !Path::new(path).exists()
+    {
+        bail!(
+            "basis data {} tidak ada; jalankan `pesiar migrate` (atau `pesiar serve`) dulu",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        Cli::try_parse_from(std::iter::once("pesiar").chain(args.iter().copied())).unwrap()
+    }
+
+    #[test]
+    fn serve_is_the_default_and_demo_turns_secure_cookies_off() {
+        let cli = parse(&["--database-url", "x.db"]);
+        assert!(cli.command.is_none());
+        let config = cli.options.config("pesiar.db", true).unwrap();
+        assert!(config.secure_cookies);
+        assert!(!config.behind_proxy);
+        let demo = parse(&["demo"]).options.config("demo.db", false).unwrap();
+        assert!(!demo.secure_cookies);
+    }
+
+    #[test]
+    fn boolean_settings_accept_the_usual_spellings() {
+        for (text, value) in [
+            ("false", false),
+            ("0", false),
+            ("off", false),
+            ("yes", true),
+        ] {
+            let cli = parse(&["serve", "--secure-cookies", text, "--behind-proxy", text]);
+            let config = cli.options.config("pesiar.db", true).unwrap();
+            assert_eq!(config.secure_cookies, value, "{text}");
+            assert_eq!(config.behind_proxy, value, "{text}");
+        }
+    }
+
+    #[test]
+    fn user_add_takes_repeated_areas_and_no_password_argument() {
+        let cli = parse(&[
+            "user",
+            "add",
+            "--username",
+            "a",
+            "--role",
+            "agent",
+            "--area",
+            "32.73.02.1004",
+            "--area",
+            "32.73.02.1005",
+        ]);
+        match cli.command {
+            Some(Command::User {
+                action: UserCommand::Add { areas, role, .. },
+            }) => {
+                assert_eq!(areas.len(), 2);
+                assert_eq!(role, Role::Agent);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(
+            Cli::try_parse_from([
+                "pesiar",
+                "user",
+                "add",
+                "--username",
+                "a",
+                "--role",
+                "admin",
+                "--password",
+                "x"
+            ])
+            .is_err()
+        );
+    }
+}

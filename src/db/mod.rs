@@ -1,0 +1,272 @@
+//! Storage core: one connection type over SQLite and PostgreSQL, the pool, migrations and
+//! transactions that are safe for concurrent writers on both backends.
+
+pub mod schema;
+
+use std::time::Duration;
+
+use chrono::{NaiveDateTime, Utc};
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::config::DatabaseUrl;
+use crate::error::AppError;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// How long a request waits for a pooled connection before it gets the 503 page.
+const POOL_TIMEOUT: Duration = Duration::from_secs(3);
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConnection {
+    Sqlite(SqliteConnection),
+    Pg(PgConnection),
+}
+
+/// The backend type of [`DbConnection`], for boxed queries and expressions.
+pub type Backend = <DbConnection as Connection>::Backend;
+
+/// Runs the same diesel expression on the concrete connection, for what the multi-backend
+/// connection cannot express (batch inserts, upserts, `RETURNING`).
+#[macro_export]
+macro_rules! with_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConnection::Sqlite($c) => $body,
+            $crate::db::DbConnection::Pg($c) => $body,
+        }
+    };
+}
+
+diesel::define_sql_function! {
+    /// SQL `lower()`, the same on both backends (ASCII-only on SQLite).
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+/// The current time in UTC, as stored; people see it in WIB.
+pub fn now() -> NaiveDateTime {
+    Utc::now().naive_utc()
+}
+
+/// Picks the backend from the URL once, so a bad URL reports the real error.
+pub struct ConnectionManager {
+    url: DatabaseUrl,
+}
+
+impl ConnectionManager {
+    pub fn new(url: DatabaseUrl) -> Self {
+        Self { url }
+    }
+}
+
+pub fn establish(url: &DatabaseUrl) -> ConnectionResult<DbConnection> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
+            // Per connection: wait for writers instead of failing, enforce foreign keys.
+            conn.batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;",
+            )
+            .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(DbConnection::Sqlite(conn))
+        }
+        DatabaseUrl::Postgres(url) => {
+            let mut conn = PgConnection::establish(url)?;
+            conn.batch_execute("SET TIME ZONE 'UTC'")
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(DbConnection::Pg(conn))
+        }
+    }
+}
+
+impl ManageConnection for ConnectionManager {
+    type Connection = DbConnection;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConnection, r2d2::Error> {
+        establish(&self.url).map_err(r2d2::Error::ConnectionError)
+    }
+
+    fn is_valid(&self, conn: &mut DbConnection) -> Result<(), r2d2::Error> {
+        use diesel::r2d2::R2D2Connection;
+        conn.ping().map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConnection) -> bool {
+        use diesel::r2d2::R2D2Connection;
+        conn.is_broken()
+    }
+}
+
+pub type DbPool = Pool<ConnectionManager>;
+pub type DbPooled = PooledConnection<ConnectionManager>;
+
+/// The application's handle on the database: a pool, and a way to run blocking diesel work
+/// off the async workers.
+#[derive(Clone)]
+pub struct Db {
+    pool: DbPool,
+}
+
+impl Db {
+    pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
+        let max_size = if url.is_sqlite() { 8 } else { 16 };
+        let pool = Pool::builder()
+            .max_size(max_size)
+            .min_idle(Some(1))
+            .connection_timeout(POOL_TIMEOUT)
+            // A PostgreSQL connection can die with the server; checking it on checkout lets
+            // the pool recover by itself. A SQLite file has no connection to lose.
+            .test_on_check_out(!url.is_sqlite())
+            .build(ConnectionManager::new(url.clone()))?;
+        Ok(Self { pool })
+    }
+
+    /// A pool that does not connect until first use: requests get the 503 page while the
+    /// database is down, and the pool recovers by itself when it is back.
+    pub fn connect_lazy(url: &DatabaseUrl) -> Self {
+        let pool = Pool::builder()
+            .max_size(if url.is_sqlite() { 8 } else { 16 })
+            .min_idle(Some(0))
+            .connection_timeout(POOL_TIMEOUT)
+            .build_unchecked(ConnectionManager::new(url.clone()));
+        Self { pool }
+    }
+
+    pub fn get(&self) -> Result<DbPooled, AppError> {
+        self.pool.get().map_err(|e| {
+            tracing::warn!(error = %e, "no database connection");
+            AppError::Unavailable
+        })
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let db = self.clone();
+        actix_web::web::block(move || {
+            let mut conn = db.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(AppError::internal)?
+    }
+}
+
+/// A transaction for work that reads then writes. On SQLite it starts with `BEGIN IMMEDIATE`
+/// so concurrent writers queue on `busy_timeout` instead of failing with "database is locked".
+pub fn write_transaction<T, E, F>(conn: &mut DbConnection, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConnection as Connection>::TransactionManager;
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+        }
+        DbConnection::Pg(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => {
+            Tm::commit_transaction(conn)?;
+            Ok(value)
+        }
+        Err(err) => {
+            if let Err(rollback) = Tm::rollback_transaction(conn) {
+                tracing::error!(error = %rollback, "rollback failed");
+            }
+            Err(err)
+        }
+    }
+}
+
+/// Applies pending migrations, then loads the region list if it is not there yet.
+/// SQLite migrations run with foreign keys off (a table rebuild would cascade-delete), and the
+/// result is checked afterwards.
+pub fn migrate(url: &DatabaseUrl) -> anyhow::Result<()> {
+    let mut conn = establish(url)?;
+    match &mut conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA journal_mode = WAL; PRAGMA foreign_keys = OFF;")?;
+            c.run_pending_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migrasi SQLite gagal: {e}"))?;
+            let broken: Vec<ForeignKeyProblem> =
+                diesel::sql_query("PRAGMA foreign_key_check").load(c)?;
+            if !broken.is_empty() {
+                anyhow::bail!(
+                    "migrasi meninggalkan {} baris dengan foreign key rusak",
+                    broken.len()
+                );
+            }
+            c.batch_execute("PRAGMA foreign_keys = ON;")?;
+        }
+        DbConnection::Pg(c) => {
+            c.run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("migrasi PostgreSQL gagal: {e}"))?;
+        }
+    }
+    let loaded = crate::regions::load::load_if_empty(&mut conn)?;
+    if loaded > 0 {
+        tracing::info!(rows = loaded, "loaded the Kemendagri region list");
+    }
+    Ok(())
+}
+
+/// Reverts every migration (used by `pesiar demo` to start a demo database afresh).
+pub fn revert_all(url: &DatabaseUrl) -> anyhow::Result<()> {
+    let mut conn = establish(url)?;
+    match &mut conn {
+        DbConnection::Sqlite(c) => {
+            c.batch_execute("PRAGMA foreign_keys = OFF;")?;
+            c.revert_all_migrations(SQLITE_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        DbConnection::Pg(c) => {
+            c.revert_all_migrations(POSTGRES_MIGRATIONS)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+    }
+    Ok(())
+}
+
+#[derive(QueryableByName)]
+struct ForeignKeyProblem {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    #[allow(dead_code)]
+    table: String,
+}
+
+/// `true` when the database answers a trivial query.
+pub fn ping(conn: &mut DbConnection) -> bool {
+    conn.batch_execute("SELECT 1").is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    fn migration_names(dir: &str) -> BTreeSet<String> {
+        std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    }
+
+    /// Both backends must have the same migrations, so one schema.rs describes both.
+    #[test]
+    fn sqlite_and_postgres_migrations_have_the_same_names() {
+        let root = env!("CARGO_MANIFEST_DIR");
+        let sqlite = migration_names(&format!("{root}/migrations/sqlite"));
+        let pg = migration_names(&format!("{root}/migrations/postgres"));
+        assert!(!sqlite.is_empty());
+        assert_eq!(sqlite, pg);
+    }
+}

@@ -1,0 +1,297 @@
+//! Hand-kept schema shared by both backends; must match `migrations/sqlite` and `migrations/postgres`.
+
+diesel::table! {
+    app_meta (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    regions (code) {
+        code -> Text,
+        name -> Text,
+        level -> Text,
+        parent_code -> Nullable<Text>,
+        search_name -> Text,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        username -> Text,
+        full_name -> Text,
+        phone -> Text,
+        role -> Text,
+        password_hash -> Text,
+        must_change_password -> Bool,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    user_areas (user_id, region_code) {
+        user_id -> Integer,
+        region_code -> Text,
+        assigned_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    user_sessions (token_hash) {
+        token_hash -> Text,
+        user_id -> Integer,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (throttle_key) {
+        throttle_key -> Text,
+        failures -> Integer,
+        first_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Integer,
+        at -> Timestamp,
+        actor_user_id -> Nullable<Integer>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    households (id) {
+        id -> Integer,
+        region_code -> Text,
+        rt -> Text,
+        rw -> Text,
+        address -> Text,
+        nomor_kk -> Nullable<Text>,
+        landmark -> Text,
+        search_text -> Text,
+        open_members -> Integer,
+        priority_members -> Integer,
+        last_visited_on -> Nullable<Date>,
+        last_visit_outcome -> Nullable<Text>,
+        worklist_rank -> Integer,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    members (id) {
+        id -> Integer,
+        household_id -> Integer,
+        nik -> Nullable<Text>,
+        name -> Text,
+        name_search -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        relationship -> Text,
+        jkn_number -> Nullable<Text>,
+        segment -> Text,
+        class -> Nullable<Text>,
+        status -> Text,
+        inactive_reason -> Nullable<Text>,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visits (id) {
+        id -> Integer,
+        household_id -> Integer,
+        region_code -> Text,
+        visitor_id -> Integer,
+        visited_on -> Date,
+        outcome -> Text,
+        note -> Text,
+        latitude -> Nullable<Double>,
+        longitude -> Nullable<Double>,
+        accuracy_m -> Nullable<Double>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    visit_members (id) {
+        id -> Integer,
+        visit_id -> Integer,
+        member_id -> Integer,
+        observed_status -> Text,
+        action -> Text,
+        new_segment -> Nullable<Text>,
+        rehab_reference -> Nullable<Text>,
+        revisit_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    reactivations (id) {
+        id -> Integer,
+        kind -> Text,
+        member_id -> Integer,
+        visit_id -> Integer,
+        region_code -> Text,
+        reported_by -> Integer,
+        reported_on -> Date,
+        method -> Text,
+        segment -> Nullable<Text>,
+        state -> Text,
+        decided_by -> Nullable<Integer>,
+        decided_at -> Nullable<Timestamp>,
+        decision_reason -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    submissions (submission_key) {
+        submission_key -> Text,
+        user_id -> Integer,
+        result_path -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    thresholds (valid_from) {
+        valid_from -> Date,
+        coverage_bp -> Integer,
+        activity_bp -> Integer,
+        note -> Text,
+    }
+}
+
+diesel::table! {
+    figures (region_code, figure_date) {
+        region_code -> Text,
+        figure_date -> Date,
+        population -> Integer,
+        registered -> Integer,
+        active -> Integer,
+        imported_at -> Timestamp,
+        imported_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    figure_segments (region_code, figure_date, segment) {
+        region_code -> Text,
+        figure_date -> Date,
+        segment -> Text,
+        registered -> Nullable<Integer>,
+        active -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    figure_rollups (region_code, figure_date) {
+        region_code -> Text,
+        figure_date -> Date,
+        population -> BigInt,
+        registered -> BigInt,
+        active -> BigInt,
+        units -> Integer,
+    }
+}
+
+diesel::table! {
+    assignment_history (id) {
+        id -> Integer,
+        user_id -> Integer,
+        region_code -> Text,
+        started_on -> Date,
+        ended_on -> Nullable<Date>,
+        changed_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    household_assignments (household_id) {
+        household_id -> Integer,
+        user_id -> Integer,
+        assigned_on -> Date,
+        assigned_by -> Nullable<Integer>,
+    }
+}
+
+diesel::table! {
+    field_activity (region_code, user_id) {
+        region_code -> Text,
+        user_id -> Integer,
+        visits -> Integer,
+        households -> Integer,
+        reported -> Integer,
+        confirmed -> Integer,
+        rejected -> Integer,
+        last_visit_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    api_tokens (token_hash) {
+        token_hash -> Text,
+        user_id -> Integer,
+        label -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(user_areas -> users (user_id));
+diesel::joinable!(user_areas -> regions (region_code));
+diesel::joinable!(user_sessions -> users (user_id));
+diesel::joinable!(households -> regions (region_code));
+diesel::joinable!(members -> households (household_id));
+diesel::joinable!(visits -> households (household_id));
+diesel::joinable!(visits -> users (visitor_id));
+diesel::joinable!(visit_members -> visits (visit_id));
+diesel::joinable!(visit_members -> members (member_id));
+diesel::joinable!(reactivations -> members (member_id));
+diesel::joinable!(reactivations -> visits (visit_id));
+diesel::joinable!(figures -> regions (region_code));
+diesel::joinable!(assignment_history -> regions (region_code));
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(household_assignments -> households (household_id));
+diesel::joinable!(household_assignments -> users (user_id));
+diesel::joinable!(field_activity -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_meta,
+    regions,
+    users,
+    user_areas,
+    user_sessions,
+    login_failures,
+    audit_log,
+    households,
+    members,
+    visits,
+    visit_members,
+    reactivations,
+    submissions,
+    thresholds,
+    figures,
+    figure_segments,
+    figure_rollups,
+    assignment_history,
+    api_tokens,
+    household_assignments,
+    field_activity,
+);

@@ -1,0 +1,154 @@
+//! The one application error type. Every failure a request can meet becomes one of these and
+//! renders a clear page in Indonesian with the right status code.
+
+use std::fmt::Display;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpResponse, ResponseError};
+use askama::Template;
+
+use crate::web::page::Page;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("login required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("missing or wrong CSRF token")]
+    Csrf,
+    #[error("not found")]
+    NotFound,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unprocessable: {0}")]
+    Unprocessable(String),
+    #[error("too many requests")]
+    TooManyRequests,
+    #[error("database unavailable")]
+    Unavailable,
+    #[error("internal error (ref {reference})")]
+    Internal { reference: String },
+}
+
+impl AppError {
+    /// Logs the cause under a short reference and returns an error that shows only the
+    /// reference, so the person can quote it and the cause stays in the log.
+    pub fn internal(cause: impl Display) -> Self {
+        let reference = crate::web::security::random_hex(6);
+        tracing::error!(reference = %reference, error = %cause, "internal error");
+        Self::Internal { reference }
+    }
+
+    fn title_and_message(&self) -> (&'static str, String) {
+        match self {
+            Self::BadRequest(detail) => (
+                "Permintaan tidak valid",
+                format!("Permintaan tidak dapat diproses: {detail}"),
+            ),
+            Self::Unauthorized => (
+                "Sesi berakhir",
+                "Sesi Anda sudah berakhir atau Anda belum masuk. Silakan masuk lagi.".into(),
+            ),
+            Self::Forbidden => (
+                "Akses ditolak",
+                "Peran Anda tidak memiliki akses ke halaman ini.".into(),
+            ),
+            Self::Csrf => (
+                "Formulir kedaluwarsa",
+                "Formulir ini sudah kedaluwarsa atau tidak dikirim dari pesiar. Muat ulang halaman lalu kirim lagi.".into(),
+            ),
+            Self::NotFound => (
+                "Tidak ditemukan",
+                "Halaman atau data yang Anda cari tidak ada, atau berada di luar wilayah Anda.".into(),
+            ),
+            Self::PayloadTooLarge => (
+                "Data terlalu besar",
+                "Data yang dikirim melebihi batas ukuran.".into(),
+            ),
+            Self::Unprocessable(detail) => ("Data tidak dapat diproses", detail.clone()),
+            Self::TooManyRequests => (
+                "Terlalu banyak percobaan",
+                "Terlalu banyak percobaan. Tunggu beberapa menit lalu coba lagi.".into(),
+            ),
+            Self::Unavailable => (
+                "Layanan sementara tidak tersedia",
+                "Basis data sedang tidak dapat dihubungi. Coba lagi dalam beberapa saat.".into(),
+            ),
+            Self::Internal { .. } => (
+                "Terjadi kesalahan",
+                "Terjadi kesalahan di server. Data Anda belum tentu tersimpan; periksa lalu coba lagi.".into(),
+            ),
+        }
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => Self::NotFound,
+            Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            ) => {
+                tracing::warn!(error = %err, "database connection lost");
+                Self::Unavailable
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    page: Page,
+    status: u16,
+    title: &'a str,
+    message: &'a str,
+    reference: Option<&'a str>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let (title, message) = self.title_and_message();
+        let reference = match self {
+            Self::Internal { reference } => Some(reference.as_str()),
+            _ => None,
+        };
+        let body = ErrorPage {
+            page: Page::bare(),
+            status: status.as_u16(),
+            title,
+            message: &message,
+            reference,
+        }
+        .render()
+        .unwrap_or_else(|_| format!("{} {title}: {message}", status.as_u16()));
+        let mut response = HttpResponse::build(status);
+        response.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
+        if matches!(self, Self::Unavailable) {
+            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        }
+        response.body(body)
+    }
+}

@@ -1,0 +1,41 @@
+//! Dated figures per desa/kelurahan — population (Dukcapil), registered and active members
+//! (BPJS branch), optionally per segment — loaded from CSV or XLSX, and their roll-ups.
+
+pub mod parse;
+pub mod routes;
+pub mod store;
+
+use chrono::NaiveDate;
+
+use crate::members::Segment;
+
+/// One valid row of a figures file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FigureRow {
+    pub line: usize,
+    pub region_code: String,
+    pub date: NaiveDate,
+    pub population: i64,
+    pub registered: i64,
+    pub active: i64,
+    /// (segment, registered, active) for the optional per-segment columns.
+    pub segments: Vec<(Segment, Option<i64>, Option<i64>)>,
+}
+
+/// A problem with one cell or row: reported per line so the file can be fixed and sent again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RowError {
+    pub line: usize,
+    pub column: String,
+    pub message: String,
+}
+
+impl RowError {
+    pub fn new(line: usize, column: &str, message: impl Into<String>) -> Self {
+        Self {
+            line,
+            column: column.to_string(),
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! Importing figures: all rows or none, each date's figures within the importer's areas
+//! replaced, and the roll-ups of every date touched rebuilt in the same transaction.
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::NaiveDate;
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+
+use super::{FigureRow, RowError};
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::db::schema::{figure_segments, figures, regions};
+use crate::db::{DbConnection, now, write_transaction};
+use crate::error::AppError;
+use crate::regions::queries::area_range;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ImportSummary {
+    pub rows: usize,
+    pub dates: Vec<NaiveDate>,
+    pub replaced: usize,
+}
+
+/// Codes of `rows` that are not desa/kelurahan in the region list (checked in chunks, as a
+/// file may name every village in the country).
+fn unknown_codes(conn: &mut DbConnection, codes: &[String]) -> QueryResult<BTreeSet<String>> {
+    let mut known = BTreeSet::new();
+    for chunk in codes.chunks(5_000) {
+        let found: Vec<String> = regions::table
+            .filter(regions::code.eq_any(chunk))
+            .filter(regions::level.eq("desa_kelurahan"))
+            .select(regions::code)
+            .load(conn)?;
+        known.extend(found);
+    }
+    Ok(codes
+        .iter()
+        .filter(|c| !known.contains(*c))
+        .cloned()
+        .collect())
+}
+
+pub enum ImportError {
+    Rows(Vec<RowError>),
+    App(AppError),
+}
+
+impl From<diesel::result::Error> for ImportError {
+    fn from(e: diesel::result::Error) -> Self {
+        ImportError::App(e.into())
+    }
+}
+
+impl From<AppError> for ImportError {
+    fn from(e: AppError) -> Self {
+        ImportError::App(e)
+    }
+}
+
+/// Imports checked rows. `user` is `None` for the command line (the whole country, no actor).
+pub fn import(
+    conn: &mut DbConnection,
+    rows: &[FigureRow],
+    user: Option<&CurrentUser>,
+    file_name: &str,
+) -> Result<ImportSummary, ImportError> {
+    let mut codes: Vec<String> = rows.iter().map(|r| r.region_code.clone()).collect();
+    codes.sort();
+    codes.dedup();
+    let unknown = unknown_codes(conn, &codes)?;
+    let mut errors = Vec::new();
+    for row in rows {
+        if unknown.contains(&row.region_code) {
+            errors.push(RowError::new(
+                row.line,
+                "kode_wilayah",
+                "Kode desa/kelurahan tidak dikenal.",
+            ));
+        } else if user.is_some_and(|u| !u.covers(&row.region_code)) {
+            errors.push(RowError::new(
+                row.line,
+                "kode_wilayah",
+                "Di luar wilayah Anda.",
+            ));
+        }
+    }
+    if !errors.is_empty() {
+        return Err(ImportError::Rows(errors));
+    }
+    let dates: BTreeSet<NaiveDate> = rows.iter().map(|r| r.date).collect();
+    let at = now();
+    let summary = write_transaction(conn, |conn| -> Result<ImportSummary, ImportError> {
+        let mut replaced = 0;
+        for date in &dates {
+            replaced += delete_in_scope(conn, user, *date)?;
+        }
+        for chunk in rows.chunks(1_000) {
+            let values: Vec<_> = chunk
+                .iter()
+                .map(|r| {
+                    (
+                        figures::region_code.eq(&r.region_code),
+                        figures::figure_date.eq(r.date),
+                        figures::population.eq(r.population as i32),
+                        figures::registered.eq(r.registered as i32),
+                        figures::active.eq(r.active as i32),
+                        figures::imported_at.eq(at),
+                        figures::imported_by.eq(user.map(|u| u.id)),
+                    )
+                })
+                .collect();
+            crate::with_backend!(conn, c => diesel::insert_into(figures::table).values(&values).execute(c))?;
+            let segments: Vec<_> = chunk
+                .iter()
+                .flat_map(|r| {
+                    r.segments.iter().map(move |(segment, registered, active)| {
+                        (
+                            figure_segments::region_code.eq(&r.region_code),
+                            figure_segments::figure_date.eq(r.date),
+                            figure_segments::segment.eq(segment.as_str()),
+                            figure_segments::registered.eq(registered.map(|n| n as i32)),
+                            figure_segments::active.eq(active.map(|n| n as i32)),
+                        )
+                    })
+                })
+                .collect();
+            if !segments.is_empty() {
+                crate::with_backend!(conn, c => diesel::insert_into(figure_segments::table).values(&segments).execute(c))?;
+            }
+        }
+        for date in &dates {
+            rebuild_rollups(conn, *date)?;
+        }
+        audit::record(
+            conn,
+            user.map(|u| u.id),
+            "figures.import",
+            "figures",
+            &dates
+                .iter()
+                .map(|d| d.to_string())
+                .collect::<Vec<_>>()
+                .join(","),
+            &format!("file={file_name} rows={} replaced={replaced}", rows.len()),
+        )?;
+        Ok(ImportSummary {
+            rows: rows.len(),
+            dates: dates.iter().copied().collect(),
+            replaced,
+        })
+    })?;
+    Ok(summary)
+}
+
+/// Deletes a date's figures within the user's areas (everything for an admin or the CLI).
+fn delete_in_scope(
+    conn: &mut DbConnection,
+    user: Option<&CurrentUser>,
+    date: NaiveDate,
+) -> QueryResult<usize> {
+    let Some(user) = user.filter(|u| !u.sees_everything()) else {
+        return diesel::delete(figures::table.filter(figures::figure_date.eq(date))).execute(conn);
+    };
+    let mut deleted = 0;
+    for area in user.area_codes() {
+        let (low, high) = area_range(&area);
+        deleted += diesel::delete(
+            figures::table.filter(figures::figure_date.eq(date)).filter(
+                figures::region_code.eq(&area).or(figures::region_code
+                    .ge(low)
+                    .and(figures::region_code.lt(high))),
+            ),
+        )
+        .execute(conn)?;
+    }
+    Ok(deleted)
+}
+
+/// Recomputes the sums of one date for every kecamatan, kab/kota, province and the nation.
+/// (The date is a typed value, written into the statement as a literal.)
+pub fn rebuild_rollups(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<()> {
+    let d = date.format("%Y-%m-%d");
+    let mut sql = format!("DELETE FROM figure_rollups WHERE figure_date = '{d}';");
+    for prefix in [8, 5, 2] {
+        sql.push_str(&format!(
+            "INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units) \
+             SELECT substr(region_code, 1, {prefix}), figure_date, SUM(population), SUM(registered), SUM(active), COUNT(*) \
+             FROM figures WHERE figure_date = '{d}' GROUP BY substr(region_code, 1, {prefix}), figure_date;"
+        ));
+    }
+    sql.push_str(&format!(
+        "INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units) \
+         SELECT 'ID', figure_date, SUM(population), SUM(registered), SUM(active), COUNT(*) \
+         FROM figures WHERE figure_date = '{d}' GROUP BY figure_date;"
+    ));
+    conn.batch_execute(&sql)
+}
+
+/// How many figures rows each date has (for the import page).
+pub fn dates_loaded(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+) -> QueryResult<Vec<(NaiveDate, i64)>> {
+    let q = figures::table
+        .group_by(figures::figure_date)
+        .select((figures::figure_date, diesel::dsl::count_star()))
+        .order(figures::figure_date.desc())
+        .limit(24)
+        .into_boxed();
+    if user.sees_everything() {
+        q.load(conn)
+    } else {
+        q.filter(crate::within_areas!(
+            figures::region_code,
+            user.area_codes()
+        ))
+        .load(conn)
+    }
+}
+
+/// Registered and active members of one segment (either may be missing from the file).
+pub type SegmentFigures = (Option<i32>, Option<i32>);
+
+/// Per-segment figures of one kelurahan on one date.
+pub fn segments_of(
+    conn: &mut DbConnection,
+    code: &str,
+    date: NaiveDate,
+) -> QueryResult<HashMap<String, SegmentFigures>> {
+    let rows: Vec<(String, Option<i32>, Option<i32>)> = figure_segments::table
+        .filter(figure_segments::region_code.eq(code))
+        .filter(figure_segments::figure_date.eq(date))
+        .select((
+            figure_segments::segment,
+            figure_segments::registered,
+            figure_segments::active,
+        ))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(s, r, a)| (s, (r, a))).collect())
+}

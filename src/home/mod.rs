@@ -1,0 +1,3 @@
+//! The page each role lands on after login.
+
+pub mod routes;

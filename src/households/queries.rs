@@ -1,0 +1,359 @@
+//! Household storage, always within the user's areas: a household outside them does not exist
+//! for that user (404).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::Household;
+use super::forms::HouseholdInput;
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::db::schema::{households, members};
+use crate::db::{Backend, DbConnection, now};
+use crate::members::{MemberStatus, is_priority};
+use crate::regions::queries::escape_like;
+use crate::within_areas;
+
+pub type Boxed<'a> = households::BoxedQuery<'a, Backend>;
+
+/// Households this user may see.
+pub fn visible<'a>(user: &CurrentUser) -> Boxed<'a> {
+    let query = households::table.into_boxed();
+    if user.sees_everything() {
+        query
+    } else {
+        query.filter(within_areas!(households::region_code, user.area_codes()))
+    }
+}
+
+pub fn find_visible(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    id: i32,
+) -> QueryResult<Option<Household>> {
+    visible(user)
+        .filter(households::id.eq(id))
+        .select(Household::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A household in a list, with its head of family's name.
+pub struct HouseholdRow {
+    pub household: Household,
+    pub head_name: Option<String>,
+    pub member_count: i64,
+}
+
+pub const PAGE_SIZE: i64 = 20;
+
+/// Search by Nomor KK or NIK (16 digits), RT/RW (`3/5`), or part of the address, landmark or a
+/// member's name. Results only from the user's areas, newest first.
+pub fn search(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    raw_query: &str,
+    page: i64,
+) -> QueryResult<(Vec<HouseholdRow>, i64)> {
+    let query = raw_query.trim();
+    let filtered = || {
+        let mut q = visible(user);
+        let digits: String = query
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-'))
+            .collect();
+        if digits.len() == 16 && digits.bytes().all(|b| b.is_ascii_digit()) {
+            let by_nik = members::table
+                .filter(members::nik.eq(digits.clone()))
+                .select(members::household_id);
+            q = q.filter(
+                households::nomor_kk
+                    .eq(digits.clone())
+                    .or(households::id.eq_any(by_nik)),
+            );
+        } else if let Some((rt, rw)) = parse_rt_rw_query(query) {
+            q = q.filter(households::rt.eq(rt));
+            if let Some(rw) = rw {
+                q = q.filter(households::rw.eq(rw));
+            }
+        } else if !query.is_empty() {
+            let pattern = format!("%{}%", escape_like(&query.to_lowercase()));
+            // Members are searched only within the households the area filter already chose:
+            // the name pattern cannot use an index, the household id can.
+            let member_named = diesel::dsl::sql::<diesel::sql_types::Bool>(
+                "EXISTS (SELECT 1 FROM members m WHERE m.household_id = households.id AND m.name_search LIKE ",
+            )
+            .bind::<diesel::sql_types::Text, _>(pattern.clone())
+            .sql(" ESCAPE '\\')");
+            q = q.filter(
+                households::search_text
+                    .like(pattern)
+                    .escape('\\')
+                    .or(member_named),
+            );
+        }
+        q
+    };
+    let total = filtered().count().get_result(conn)?;
+    let rows = filtered()
+        .select(Household::as_select())
+        .order(households::id.desc())
+        .offset((page.max(1) - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+        .load(conn)?;
+    Ok((with_heads(conn, rows)?, total))
+}
+
+/// "3/5", "RT 3 RW 5", "rt 3" → ("003", Some("005")).
+fn parse_rt_rw_query(query: &str) -> Option<(String, Option<String>)> {
+    let lower = query.to_lowercase();
+    let cleaned = lower.replace("rt", " ").replace("rw", "/");
+    let parts: Vec<&str> = cleaned
+        .split(|c: char| c == '/' || c.is_whitespace())
+        .filter(|p| !p.is_empty())
+        .collect();
+    let looks_like = lower.starts_with("rt") || query.contains('/');
+    if !looks_like || parts.is_empty() || parts.len() > 2 {
+        return None;
+    }
+    let rt = super::forms::normalize_rt_rw(parts[0]).ok()?;
+    let rw = match parts.get(1) {
+        Some(p) => Some(super::forms::normalize_rt_rw(p).ok()?),
+        None => None,
+    };
+    Some((rt, rw))
+}
+
+/// Adds each household's head name and member count, in two queries for the whole page.
+pub fn with_heads(
+    conn: &mut DbConnection,
+    households: Vec<Household>,
+) -> QueryResult<Vec<HouseholdRow>> {
+    let ids: Vec<i32> = households.iter().map(|h| h.id).collect();
+    let heads: HashMap<i32, String> = members::table
+        .filter(members::household_id.eq_any(&ids))
+        .filter(members::relationship.eq("kepala_keluarga"))
+        .select((members::household_id, members::name))
+        .load::<(i32, String)>(conn)?
+        .into_iter()
+        .collect();
+    let counts: HashMap<i32, i64> = members::table
+        .filter(members::household_id.eq_any(&ids))
+        .group_by(members::household_id)
+        .select((members::household_id, diesel::dsl::count_star()))
+        .load::<(i32, i64)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(households
+        .into_iter()
+        .map(|household| HouseholdRow {
+            head_name: heads.get(&household.id).cloned(),
+            member_count: counts.get(&household.id).copied().unwrap_or(0),
+            household,
+        })
+        .collect())
+}
+
+fn search_text(input: &HouseholdInput) -> String {
+    format!("{} {}", input.address, input.landmark).to_lowercase()
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    input: &HouseholdInput,
+    user: &CurrentUser,
+) -> QueryResult<i32> {
+    let at = now();
+    let id: i32 = crate::with_backend!(conn, c => diesel::insert_into(households::table)
+        .values((
+            households::region_code.eq(&input.region_code),
+            households::rt.eq(&input.rt),
+            households::rw.eq(&input.rw),
+            households::address.eq(&input.address),
+            households::nomor_kk.eq(&input.nomor_kk),
+            households::landmark.eq(&input.landmark),
+            households::search_text.eq(search_text(input)),
+            households::open_members.eq(0),
+            households::priority_members.eq(0),
+            households::created_by.eq(user.id),
+            households::created_at.eq(at),
+            households::updated_at.eq(at),
+        ))
+        .returning(households::id)
+        .get_result(c))?;
+    audit::record(
+        conn,
+        Some(user.id),
+        "household.create",
+        "household",
+        &id.to_string(),
+        &format!(
+            "region={} rt={} rw={}",
+            input.region_code, input.rt, input.rw
+        ),
+    )?;
+    Ok(id)
+}
+
+pub fn update(
+    conn: &mut DbConnection,
+    before: &Household,
+    input: &HouseholdInput,
+    user: &CurrentUser,
+) -> QueryResult<()> {
+    diesel::update(households::table.find(before.id))
+        .set((
+            households::region_code.eq(&input.region_code),
+            households::rt.eq(&input.rt),
+            households::rw.eq(&input.rw),
+            households::address.eq(&input.address),
+            households::nomor_kk.eq(&input.nomor_kk),
+            households::landmark.eq(&input.landmark),
+            households::search_text.eq(search_text(input)),
+            households::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    let mut changes = Vec::new();
+    if before.region_code != input.region_code {
+        changes.push(format!(
+            "region {} → {}",
+            before.region_code, input.region_code
+        ));
+    }
+    if before.rt != input.rt || before.rw != input.rw {
+        changes.push(format!(
+            "rt/rw {}/{} → {}/{}",
+            before.rt, before.rw, input.rt, input.rw
+        ));
+    }
+    if before.address != input.address {
+        changes.push("address changed".into());
+    }
+    if before.landmark != input.landmark {
+        changes.push("landmark changed".into());
+    }
+    // The KK number changes when a family splits or moves: the trail keeps the old one.
+    if before.nomor_kk != input.nomor_kk {
+        changes.push(format!(
+            "nomor_kk {} → {}",
+            before.nomor_kk.as_deref().unwrap_or("-"),
+            input.nomor_kk.as_deref().unwrap_or("-")
+        ));
+    }
+    if !changes.is_empty() {
+        audit::record(
+            conn,
+            Some(user.id),
+            "household.update",
+            "household",
+            &before.id.to_string(),
+            &changes.join("; "),
+        )?;
+    }
+    Ok(())
+}
+
+/// Recomputes a household's worklist counts from its members (a household has a handful).
+pub fn refresh_counts(conn: &mut DbConnection, household_id: i32) -> QueryResult<()> {
+    let rows: Vec<(String, String, Option<String>)> = members::table
+        .filter(members::household_id.eq(household_id))
+        .select((members::segment, members::status, members::inactive_reason))
+        .load(conn)?;
+    let open = rows
+        .iter()
+        .filter(|(_, status, _)| MemberStatus::parse(status).is_some_and(MemberStatus::is_open))
+        .count() as i32;
+    let priority = rows
+        .iter()
+        .filter(|(segment, status, reason)| is_priority(segment, status, reason.as_deref()))
+        .count() as i32;
+    let last_visited_on: Option<chrono::NaiveDate> = households::table
+        .find(household_id)
+        .select(households::last_visited_on)
+        .first(conn)?;
+    diesel::update(households::table.find(household_id))
+        .set((
+            households::open_members.eq(open),
+            households::priority_members.eq(priority),
+            households::worklist_rank.eq(super::worklist_rank(open, priority, last_visited_on)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The next households to visit in these areas: those with inactive or unregistered members,
+/// mandiri arrears and removed PBI first, then never visited, then longest since the last visit.
+pub fn worklist(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    limit: i64,
+) -> QueryResult<Vec<HouseholdRow>> {
+    use crate::db::schema::household_assignments;
+    // Households a supervisor gave to someone else are theirs to visit.
+    let given_to_others = household_assignments::table
+        .filter(household_assignments::user_id.ne(user.id))
+        .select(household_assignments::household_id);
+    let rows = visible(user)
+        .filter(households::worklist_rank.lt(super::NOT_ON_WORKLIST))
+        .filter(households::id.ne_all(given_to_others))
+        .order((households::worklist_rank.asc(), households::id.asc()))
+        .select(Household::as_select())
+        .limit(limit)
+        .load(conn)?;
+    with_heads(conn, rows)
+}
+
+/// The worklist of one kelurahan: households with members to bring in, in worklist order, with
+/// the name of the field worker each is assigned to. With `only_for`, the households of that
+/// worker and the unassigned ones (a field worker's own view).
+pub fn worklist_in(
+    conn: &mut DbConnection,
+    region_code: &str,
+    only_for: Option<i32>,
+    limit: i64,
+) -> QueryResult<Vec<(HouseholdRow, Option<String>)>> {
+    use crate::db::schema::{household_assignments, users};
+    let mut q = households::table
+        .left_join(household_assignments::table.left_join(users::table))
+        .filter(households::region_code.eq(region_code))
+        .filter(households::worklist_rank.lt(super::NOT_ON_WORKLIST))
+        .into_boxed();
+    if let Some(user_id) = only_for {
+        q = q.filter(
+            household_assignments::user_id
+                .is_null()
+                .or(household_assignments::user_id.eq(user_id)),
+        );
+    }
+    let rows: Vec<(Household, Option<String>)> = q
+        .order((households::worklist_rank.asc(), households::id.asc()))
+        .select((Household::as_select(), users::full_name.nullable()))
+        .limit(limit)
+        .load(conn)?;
+    let (households, names): (Vec<Household>, Vec<Option<String>>) = rows.into_iter().unzip();
+    Ok(with_heads(conn, households)?
+        .into_iter()
+        .zip(names)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rt_rw_query;
+
+    #[test]
+    fn reads_rt_rw_queries() {
+        assert_eq!(
+            parse_rt_rw_query("3/5"),
+            Some(("003".into(), Some("005".into())))
+        );
+        assert_eq!(
+            parse_rt_rw_query("RT 3 RW 12"),
+            Some(("003".into(), Some("012".into())))
+        );
+        assert_eq!(parse_rt_rw_query("rt 7"), Some(("007".into(), None)));
+        assert_eq!(parse_rt_rw_query("Jl. Dago"), None);
+        assert_eq!(parse_rt_rw_query("12"), None);
+    }
+}

@@ -1,0 +1,3 @@
+fn main() {
+    pesiar::cli::main()
+}

@@ -1,0 +1,395 @@
+//! Adding and editing household members, and the member's own page (the only place a NIK is
+//! shown in full).
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::forms::{MemberForm, MemberInput, checked};
+use super::identity::Nik;
+use super::queries::{self, Member};
+use super::{Class, InactiveReason, MemberStatus, Relationship, Segment};
+use crate::auth::CurrentUser;
+use crate::db::{Db, DbConnection};
+use crate::error::AppError;
+use crate::households::Household;
+use crate::households::queries as household_queries;
+use crate::submissions::{self, Submitted};
+use crate::text_enum::{SelectOption, options};
+use crate::users::Role;
+use crate::web::forms::FieldErrors;
+use crate::web::page::Page;
+use crate::web::routes::{Access, Routes};
+use crate::web::{render, see_other, session, today};
+
+pub const FIELD: Access = Access::Roles(&[Role::Agent, Role::Kader]);
+
+pub fn register(routes: &mut Routes) {
+    routes
+        .get("/rumah-tangga/{id}/anggota/baru", FIELD, new_form)
+        .post("/rumah-tangga/{id}/anggota/baru", FIELD, create)
+        .get("/anggota/{id}", Access::SignedIn, show)
+        .get("/anggota/{id}/ubah", FIELD, edit_form)
+        .post("/anggota/{id}/ubah", FIELD, update);
+}
+
+#[derive(Template)]
+#[template(path = "members/form.html")]
+struct FormPage {
+    page: Page,
+    household: Household,
+    member_id: Option<i32>,
+    action: String,
+    form: MemberForm,
+    errors: FieldErrors,
+    warnings: Vec<String>,
+    sexes: Vec<SelectOption>,
+    relationships: Vec<SelectOption>,
+    segments: Vec<SelectOption>,
+    classes: Vec<SelectOption>,
+    statuses: Vec<SelectOption>,
+    reasons: Vec<SelectOption>,
+}
+
+impl FormPage {
+    fn new(
+        req: &HttpRequest,
+        household: Household,
+        member_id: Option<i32>,
+        form: MemberForm,
+        errors: FieldErrors,
+        warnings: Vec<String>,
+    ) -> Self {
+        let action = match member_id {
+            Some(id) => format!("/anggota/{id}/ubah"),
+            None => format!("/rumah-tangga/{}/anggota/baru", household.id),
+        };
+        Self {
+            page: Page::from_request(req),
+            sexes: ["L", "P"]
+                .iter()
+                .map(|v| SelectOption {
+                    value: v,
+                    label: if *v == "L" { "Laki-laki" } else { "Perempuan" },
+                    selected: form.sex.trim() == *v,
+                })
+                .collect(),
+            relationships: options(
+                Relationship::ALL,
+                Relationship::as_str,
+                Relationship::label,
+                &form.relationship,
+            ),
+            segments: options(Segment::ALL, Segment::as_str, Segment::label, &form.segment),
+            classes: options(Class::ALL, Class::as_str, Class::label, &form.class),
+            statuses: options(
+                MemberStatus::ALL,
+                MemberStatus::as_str,
+                MemberStatus::label,
+                &form.status,
+            ),
+            reasons: options(
+                InactiveReason::ALL,
+                InactiveReason::as_str,
+                InactiveReason::label,
+                &form.inactive_reason,
+            ),
+            household,
+            member_id,
+            action,
+            form,
+            errors,
+            warnings,
+        }
+    }
+}
+
+async fn new_form(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let household = crate::households::routes::load_visible(&db, &user, *id).await?;
+    let form = MemberForm {
+        submission_key: submissions::new_key(),
+        ..MemberForm::default()
+    };
+    render(
+        StatusCode::OK,
+        &FormPage::new(
+            &req,
+            household,
+            None,
+            form,
+            FieldErrors::default(),
+            Vec::new(),
+        ),
+    )
+}
+
+/// Database checks on a valid input: a NIK recorded elsewhere is an error; the rest are
+/// warnings the user may confirm.
+fn check_against_records(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    household: &Household,
+    input: &MemberInput,
+    except: Option<i32>,
+) -> Result<(FieldErrors, Vec<String>), AppError> {
+    let mut errors = FieldErrors::default();
+    let mut warnings = Vec::new();
+    if let Some(nik) = &input.nik {
+        if let Some((other_id, region)) = queries::find_nik(conn, nik.as_str())?
+            && Some(other_id) != except
+        {
+            let message = if user.covers(&region) {
+                format!("NIK ini sudah tercatat untuk anggota lain: lihat /anggota/{other_id}.")
+            } else {
+                "NIK ini sudah tercatat di kelurahan/desa lain (di luar wilayah Anda).".to_string()
+            };
+            errors.add("nik", message);
+        }
+        warnings.extend(nik.cross_check(Some(input.sex), Some(input.birth_date)));
+        let prefix = nik.region_prefix();
+        if crate::regions::queries::get(conn, &prefix)?.is_none() {
+            warnings.push(format!(
+                "Kode wilayah di awal NIK ({prefix}) tidak ada di daftar kecamatan saat ini (bisa karena pemekaran wilayah)."
+            ));
+        }
+    }
+    for similar in queries::similar_in_kelurahan(
+        conn,
+        &household.region_code,
+        input.birth_date,
+        &input.name,
+        except,
+    )? {
+        warnings.push(format!(
+            "Mirip dengan {} (lahir {}) yang sudah tercatat di kelurahan ini, rumah tangga #{}.",
+            similar.name,
+            similar.birth_date.format("%d-%m-%Y"),
+            similar.household_id
+        ));
+    }
+    Ok((errors, warnings))
+}
+
+enum Saved {
+    Done(String),
+    Invalid(FieldErrors, Vec<String>),
+}
+
+/// Validates, checks against existing records, and saves once per submission key.
+async fn save(
+    db: &Db,
+    user: &CurrentUser,
+    household: &Household,
+    form: &MemberForm,
+    existing: Option<Member>,
+) -> Result<Saved, AppError> {
+    let input = match form.validate(today()) {
+        Ok(input) => input,
+        Err(errors) => return Ok(Saved::Invalid(errors, Vec::new())),
+    };
+    // Becoming active is what the field reports and a supervisor verifies; an edit cannot do it.
+    if let Some(before) = &existing
+        && before.status != MemberStatus::Active.as_str()
+        && input.status == MemberStatus::Active
+    {
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "status",
+            "Status aktif hanya berubah lewat verifikasi: catat kunjungan dengan tindakan reaktivasi.",
+        );
+        return Ok(Saved::Invalid(errors, Vec::new()));
+    }
+    let user = user.clone();
+    let household = household.clone();
+    let confirmed = checked(&form.confirm_warnings);
+    let key = form.submission_key.clone();
+    db.run(move |conn| {
+        if let Some(path) = submissions::previous(conn, key.trim(), user.id)? {
+            return Ok(Saved::Done(path));
+        }
+        let except = existing.as_ref().map(|m| m.id);
+        let (errors, warnings) = check_against_records(conn, &user, &household, &input, except)?;
+        if !errors.is_empty() || (!warnings.is_empty() && !confirmed) {
+            return Ok(Saved::Invalid(errors, warnings));
+        }
+        let outcome = submissions::once(conn, &key, user.id, |conn| {
+            let result = match &existing {
+                Some(before) => queries::update(conn, before, &input, &user).map(|_| before.id),
+                None => queries::create(conn, household.id, &input, &user),
+            };
+            match result {
+                Ok(id) => Ok(Ok(format!("/anggota/{id}"))),
+                // Two people saving the same NIK at once: the second gets the field error.
+                Err(e) if submissions::is_unique_violation(&e) => {
+                    let mut errors = FieldErrors::default();
+                    errors.add("nik", "NIK ini baru saja dicatat untuk anggota lain.");
+                    Ok(Err(errors))
+                }
+                Err(e) => Err(e.into()),
+            }
+        })?;
+        Ok(match outcome {
+            Submitted::First(path) | Submitted::Repeat(path) => Saved::Done(path),
+            Submitted::Rejected(errors) => Saved::Invalid(errors, Vec::new()),
+        })
+    })
+    .await
+}
+
+async fn create(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    form: web::Form<MemberForm>,
+    db: web::Data<Db>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let household = crate::households::routes::load_visible(&db, &user, *id).await?;
+    let form = form.into_inner();
+    match save(&db, &user, &household, &form, None).await? {
+        Saved::Done(path) => {
+            session::set_flash(&session, "Anggota disimpan.");
+            Ok(see_other(&path))
+        }
+        Saved::Invalid(errors, warnings) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage::new(&req, household, None, form, errors, warnings),
+        ),
+    }
+}
+
+async fn load_member(
+    db: &Db,
+    user: &CurrentUser,
+    id: i32,
+) -> Result<(Member, Household), AppError> {
+    let user = user.clone();
+    db.run(move |conn| {
+        let (member, _) = queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
+        let household = household_queries::find_visible(conn, &user, member.household_id)?
+            .ok_or(AppError::NotFound)?;
+        Ok((member, household))
+    })
+    .await
+}
+
+fn form_from(member: &Member) -> MemberForm {
+    MemberForm {
+        nik: member.nik.clone().unwrap_or_default(),
+        nik_unknown: if member.nik.is_none() {
+            "on".into()
+        } else {
+            String::new()
+        },
+        name: member.name.clone(),
+        sex: member.sex.clone(),
+        birth_date: member.birth_date.format("%Y-%m-%d").to_string(),
+        relationship: member.relationship.clone(),
+        jkn_number: member.jkn_number.clone().unwrap_or_default(),
+        segment: member.segment.clone(),
+        class: member.class.clone().unwrap_or_default(),
+        status: member.status.clone(),
+        inactive_reason: member.inactive_reason.clone().unwrap_or_default(),
+        confirm_warnings: String::new(),
+        submission_key: submissions::new_key(),
+    }
+}
+
+async fn edit_form(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let (member, household) = load_member(&db, &user, *id).await?;
+    let form = form_from(&member);
+    render(
+        StatusCode::OK,
+        &FormPage::new(
+            &req,
+            household,
+            Some(member.id),
+            form,
+            FieldErrors::default(),
+            Vec::new(),
+        ),
+    )
+}
+
+async fn update(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    form: web::Form<MemberForm>,
+    db: web::Data<Db>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let (member, household) = load_member(&db, &user, *id).await?;
+    let form = form.into_inner();
+    let member_id = member.id;
+    match save(&db, &user, &household, &form, Some(member)).await? {
+        Saved::Done(path) => {
+            session::set_flash(&session, "Perubahan disimpan.");
+            Ok(see_other(&path))
+        }
+        Saved::Invalid(errors, warnings) => render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &FormPage::new(&req, household, Some(member_id), form, errors, warnings),
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "members/show.html")]
+struct ShowPage {
+    page: Page,
+    member: Member,
+    household: Household,
+    nik: Option<String>,
+    nik_sex_mismatch: bool,
+    can_edit: bool,
+    history: Vec<crate::visits::queries::MemberVisitRow>,
+    claims: Vec<crate::reactivations::queries::ClaimRow>,
+}
+
+async fn show(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let (member, household) = load_member(&db, &user, *id).await?;
+    let member_id = member.id;
+    let (history, claims) = db
+        .run(move |conn| {
+            Ok((
+                crate::visits::queries::for_member(conn, member_id)?,
+                crate::reactivations::queries::for_member(conn, member_id)?,
+            ))
+        })
+        .await?;
+    let nik_sex_mismatch = member
+        .nik
+        .as_deref()
+        .and_then(|n| Nik::parse(n).ok())
+        .is_some_and(|n| n.sex().as_str() != member.sex);
+    render(
+        StatusCode::OK,
+        &ShowPage {
+            page: Page::from_request(&req),
+            nik: member.nik.clone(),
+            nik_sex_mismatch,
+            can_edit: user.records_fieldwork(),
+            member,
+            household,
+            history,
+            claims,
+        },
+    )
+}

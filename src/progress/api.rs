@@ -1,0 +1,182 @@
+//! `GET /api/v1/progress/{kode}[?tanggal=YYYY-MM-DD]`: a unit's progress and its children's, as
+//! JSON, scoped like the pages. Ratios are decimals (0.7996), counts integers.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+
+use super::queries::NATIONAL;
+use super::routes::{Row, UnitData, UnitQuery, load_unit};
+use crate::auth::CurrentUser;
+use crate::db::{Db, DbConnection};
+use crate::error::AppError;
+use crate::members::forms::parse_date;
+
+#[derive(Serialize)]
+pub struct UnitJson {
+    pub code: String,
+    pub name: String,
+    pub level: String,
+    pub date: Option<String>,
+    pub population: i64,
+    pub registered: i64,
+    pub active: i64,
+    pub coverage: Option<f64>,
+    pub activity_rate: Option<f64>,
+    pub active_coverage: Option<f64>,
+    pub target_activity: f64,
+    pub target_coverage: f64,
+    pub needed_to_target: i64,
+    pub coverage_needed: i64,
+    pub meets_uhc_prioritas: bool,
+    pub reported_reactivations: i64,
+    pub confirmed_reactivations: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub children: Option<Vec<UnitJson>>,
+}
+
+fn unit_json(row: &Row, level: &str, date: Option<String>, claims: (i64, i64)) -> UnitJson {
+    let f = row.figures.unwrap_or_default();
+    UnitJson {
+        code: row.code.clone(),
+        name: row.name.clone(),
+        level: level.to_string(),
+        date,
+        population: f.population,
+        registered: f.registered,
+        active: f.active,
+        coverage: f.coverage(),
+        activity_rate: f.activity_rate(),
+        active_coverage: f.active_coverage(),
+        target_activity: row.threshold.activity_bp as f64 / 10_000.0,
+        target_coverage: row.threshold.coverage_bp as f64 / 10_000.0,
+        needed_to_target: row.needed(),
+        coverage_needed: row.coverage_needed(),
+        meets_uhc_prioritas: row
+            .figures
+            .is_some_and(|f| f.meets_uhc_prioritas(&row.threshold)),
+        reported_reactivations: claims.0,
+        confirmed_reactivations: claims.1,
+        children: None,
+    }
+}
+
+/// (reported, confirmed) claims for the unit and for each of its children, from the counters.
+fn claim_counts(
+    conn: &mut DbConnection,
+    data: &UnitData,
+) -> Result<HashMap<String, (i64, i64)>, AppError> {
+    use crate::db::schema::field_activity;
+    use diesel::prelude::*;
+    let code = data.own.code.clone();
+    let mut q = field_activity::table
+        .select((
+            field_activity::region_code,
+            field_activity::reported,
+            field_activity::confirmed,
+            field_activity::rejected,
+        ))
+        .into_boxed();
+    if code != NATIONAL {
+        q = q.filter(crate::within_areas!(
+            field_activity::region_code,
+            [code.as_str()]
+        ));
+    }
+    let rows: Vec<(String, i32, i32, i32)> = q.load(conn)?;
+    let mut counts: HashMap<String, (i64, i64)> = HashMap::new();
+    let child_len = data.children.first().map(|c| c.code.len());
+    for (region, pending, confirmed, rejected) in rows {
+        let reported = i64::from(pending + confirmed + rejected);
+        for key in [
+            Some(code.clone()),
+            child_len.map(|n| region.chars().take(n).collect()),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let entry = counts.entry(key).or_default();
+            entry.0 += reported;
+            entry.1 += i64::from(confirmed);
+        }
+    }
+    Ok(counts)
+}
+
+pub async fn progress(
+    user: CurrentUser,
+    code: web::Path<String>,
+    query: web::Query<UnitQuery>,
+    db: web::Data<Db>,
+) -> HttpResponse {
+    let code = code.into_inner();
+    let code = if code == "nasional" {
+        NATIONAL.to_string()
+    } else {
+        code
+    };
+    if !query.tanggal.is_empty() && parse_date(&query.tanggal).is_none() {
+        return error(400, "tanggal harus YYYY-MM-DD");
+    }
+    let requested = parse_date(&query.tanggal);
+    let result = db
+        .run(move |conn| {
+            let data = load_unit(conn, &user, &code, requested, "kode")?;
+            let claims = claim_counts(conn, &data)?;
+            Ok((data, claims))
+        })
+        .await;
+    match result {
+        Ok((data, claims)) => {
+            let date = data.date.map(|d| d.to_string());
+            let level = if data.own.code == NATIONAL {
+                "nasional".to_string()
+            } else {
+                data.region.level.clone()
+            };
+            let child_level = data.level.and_then(crate::regions::Level::child).map_or(
+                if data.own.code == NATIONAL {
+                    "provinsi"
+                } else {
+                    ""
+                },
+                |l| l.as_str(),
+            );
+            let mut own = unit_json(
+                &data.own,
+                &level,
+                date.clone(),
+                claims.get(&data.own.code).copied().unwrap_or_default(),
+            );
+            own.children = Some(
+                data.children
+                    .iter()
+                    .map(|c| {
+                        unit_json(
+                            c,
+                            child_level,
+                            date.clone(),
+                            claims.get(&c.code).copied().unwrap_or_default(),
+                        )
+                    })
+                    .collect(),
+            );
+            HttpResponse::Ok().json(own)
+        }
+        Err(AppError::NotFound) => error(404, "not found"),
+        Err(AppError::Unavailable) => error(503, "database unavailable"),
+        Err(e) => {
+            let status = actix_web::ResponseError::status_code(&e).as_u16();
+            error(status, "error")
+        }
+    }
+}
+
+fn error(status: u16, message: &str) -> HttpResponse {
+    HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(status)
+            .unwrap_or(actix_web::http::StatusCode::INTERNAL_SERVER_ERROR),
+    )
+    .json(serde_json::json!({ "error": message }))
+}

@@ -1,0 +1,534 @@
+//! Progress pages: a kelurahan, and the kecamatan, kab/kota, province and national roll-ups,
+//! with the children table, trend, field activity, worklist, downloads and a WhatsApp summary.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use chrono::NaiveDate;
+use serde::Deserialize;
+
+use super::chart::activity_trend;
+use super::export::{Cell, Format, Table, download};
+use super::queries::{self, Activity, NATIONAL};
+use super::ratios::{Figures, Standing, Threshold, percent};
+use crate::auth::CurrentUser;
+use crate::db::{Db, DbConnection};
+use crate::error::AppError;
+use crate::households::queries::HouseholdRow;
+use crate::members::forms::parse_date;
+use crate::regions::{Level, Region, RegionCode};
+use crate::users::Role;
+use crate::web::page::Page;
+use crate::web::render;
+use crate::web::routes::{Access, Routes};
+
+pub fn register(routes: &mut Routes) {
+    routes
+        .get("/progres", Access::SignedIn, index)
+        .get("/progres/{code}", Access::SignedIn, unit)
+        .get("/progres/{code}/unduh", Access::SignedIn, export)
+        .get(
+            "/api/v1/progress/{code}",
+            Access::SignedIn,
+            super::api::progress,
+        );
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct UnitQuery {
+    pub tanggal: String,
+    pub urut: String,
+    pub format: String,
+    /// Which table to download: `wilayah` (default), `petugas` or `daftar`.
+    pub tabel: String,
+}
+
+/// One row of a children table (or the unit itself).
+pub struct Row {
+    pub code: String,
+    pub name: String,
+    /// "Kecamatan Coblong", "Kota Bandung", "Indonesia".
+    pub title: String,
+    pub kind: &'static str,
+    pub figures: Option<Figures>,
+    pub units: i64,
+    pub threshold: Threshold,
+}
+
+impl Row {
+    pub fn standing(&self) -> Standing {
+        self.figures
+            .map_or(Standing::NoData, |f| f.standing(self.threshold.activity_bp))
+    }
+    pub fn coverage(&self) -> String {
+        percent(
+            self.figures
+                .and_then(|f| f.coverage_bp(self.threshold.coverage_bp)),
+        )
+    }
+    pub fn activity(&self) -> String {
+        percent(
+            self.figures
+                .and_then(|f| f.activity_bp(self.threshold.activity_bp)),
+        )
+    }
+    pub fn active_coverage(&self) -> String {
+        percent(self.figures.and_then(|f| f.active_coverage_bp()))
+    }
+    pub fn needed(&self) -> i64 {
+        self.figures
+            .map_or(0, |f| f.needed_to_target(self.threshold.activity_bp))
+    }
+    pub fn coverage_needed(&self) -> i64 {
+        self.figures
+            .map_or(0, |f| f.coverage_needed(self.threshold.coverage_bp))
+    }
+    pub fn population(&self) -> i64 {
+        self.figures.map_or(0, |f| f.population)
+    }
+    pub fn registered(&self) -> i64 {
+        self.figures.map_or(0, |f| f.registered)
+    }
+    pub fn active(&self) -> i64 {
+        self.figures.map_or(0, |f| f.active)
+    }
+}
+
+/// Everything a progress page (and its download and API) shows about a unit.
+pub struct UnitData {
+    pub region: Region,
+    pub level: Option<Level>,
+    pub breadcrumbs: Vec<(Region, bool)>,
+    pub date: Option<NaiveDate>,
+    pub dates: Vec<NaiveDate>,
+    pub threshold: Threshold,
+    pub own: Row,
+    pub children: Vec<Row>,
+    pub chart: Option<String>,
+    pub activity: Vec<Activity>,
+    pub worklist: Vec<(HouseholdRow, Option<String>)>,
+}
+
+fn national_region() -> Region {
+    Region {
+        code: NATIONAL.to_string(),
+        name: "Indonesia".into(),
+        level: "nasional".into(),
+        parent_code: None,
+    }
+}
+
+/// Loads a unit the user may see, on the requested date (default: the latest with figures).
+pub fn load_unit(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    code: &str,
+    requested: Option<NaiveDate>,
+    sort: &str,
+) -> Result<UnitData, AppError> {
+    let (region, parsed) = if code == NATIONAL {
+        if !user.sees_everything() {
+            return Err(AppError::NotFound);
+        }
+        (national_region(), None)
+    } else {
+        let parsed = RegionCode::parse(code).ok_or(AppError::NotFound)?;
+        if !user.covers(parsed.as_str()) {
+            return Err(AppError::NotFound);
+        }
+        let region = crate::regions::queries::get(conn, code)?.ok_or(AppError::NotFound)?;
+        (region, Some(parsed))
+    };
+    let level = region.level();
+    let series = queries::series(conn, code)?;
+    let dates: Vec<NaiveDate> = series.iter().rev().map(|(d, _)| *d).collect();
+    let date = requested
+        .filter(|d| dates.contains(d))
+        .or(dates.first().copied());
+    let thresholds = queries::thresholds(conn)?;
+    let threshold = queries::threshold_for(&thresholds, date.unwrap_or_else(crate::web::today));
+    let own_figures = date.and_then(|d| series.iter().find(|(sd, _)| *sd == d).map(|(_, f)| *f));
+    let children_regions = match &parsed {
+        None => crate::regions::queries::provinces(conn)?,
+        Some(_) => crate::regions::queries::children(conn, code)?,
+    };
+    let child_level = level.and_then(Level::child).or(if code == NATIONAL {
+        Some(Level::Provinsi)
+    } else {
+        None
+    });
+    let child_codes: Vec<String> = children_regions.iter().map(|r| r.code.clone()).collect();
+    let child_figures = match date {
+        Some(d) => queries::figures_on(conn, &child_codes, child_level, d)?,
+        None => Default::default(),
+    };
+    let mut children: Vec<Row> = children_regions
+        .into_iter()
+        .map(|r| {
+            let found = child_figures.get(&r.code).copied();
+            Row {
+                title: r.title(),
+                kind: r.kind_label(),
+                figures: found.map(|(f, _)| f),
+                units: found.map_or(0, |(_, u)| u),
+                threshold,
+                code: r.code,
+                name: r.name,
+            }
+        })
+        .collect();
+    sort_rows(&mut children, sort);
+    // Villages count as one unit each; higher units carry how many villages reported.
+    let own_units = children.iter().map(|c| c.units).sum();
+    let breadcrumbs = match &parsed {
+        None => Vec::new(),
+        Some(parsed) => {
+            let mut crumbs: Vec<(Region, bool)> =
+                crate::regions::queries::breadcrumbs(conn, parsed)?
+                    .into_iter()
+                    .map(|r| {
+                        let linkable = user.covers(&r.code);
+                        (r, linkable)
+                    })
+                    .collect();
+            if user.sees_everything() {
+                crumbs.insert(0, (national_region(), true));
+            }
+            crumbs
+        }
+    };
+    let trend: Vec<(NaiveDate, i64)> = series
+        .iter()
+        .filter_map(|(d, f)| f.activity_bp(threshold.activity_bp).map(|bp| (*d, bp)))
+        .collect();
+    let activity = queries::activity_within(conn, code)?;
+    let worklist = if level == Some(Level::DesaKelurahan) {
+        let only_for = user.records_fieldwork().then_some(user.id);
+        crate::households::queries::worklist_in(conn, code, only_for, 30)?
+    } else {
+        Vec::new()
+    };
+    Ok(UnitData {
+        own: Row {
+            code: region.code.clone(),
+            name: region.name.clone(),
+            title: if code == NATIONAL {
+                region.name.clone()
+            } else {
+                region.title()
+            },
+            kind: if code == NATIONAL {
+                "Nasional"
+            } else {
+                region.kind_label()
+            },
+            figures: own_figures,
+            units: if level == Some(Level::DesaKelurahan) {
+                1
+            } else {
+                own_units
+            },
+            threshold,
+        },
+        chart: activity_trend(&trend, threshold.activity_bp),
+        region,
+        level,
+        breadcrumbs,
+        date,
+        dates,
+        threshold,
+        children,
+        activity,
+        worklist,
+    })
+}
+
+impl UnitData {
+    /// The dates with figures, newest first, the shown one marked.
+    pub fn date_options(&self) -> Vec<(NaiveDate, bool)> {
+        self.dates
+            .iter()
+            .map(|d| (*d, Some(*d) == self.date))
+            .collect()
+    }
+
+    pub fn target_activity(&self) -> String {
+        percent(Some(self.threshold.activity_bp))
+    }
+
+    pub fn target_coverage(&self) -> String {
+        percent(Some(self.threshold.coverage_bp))
+    }
+}
+
+/// Units below target first (largest gap first), unless another order is asked for.
+pub fn sort_rows(rows: &mut [Row], sort: &str) {
+    match sort {
+        "nama" => rows.sort_by(|a, b| a.name.cmp(&b.name)),
+        "kode" => rows.sort_by(|a, b| a.code.cmp(&b.code)),
+        "keaktifan" => rows.sort_by_key(|r| {
+            r.figures
+                .and_then(|f| f.activity_bp(r.threshold.activity_bp))
+                .unwrap_or(i64::MAX)
+        }),
+        "cakupan" => rows.sort_by_key(|r| {
+            r.figures
+                .and_then(|f| f.coverage_bp(r.threshold.coverage_bp))
+                .unwrap_or(i64::MAX)
+        }),
+        _ => rows.sort_by(|a, b| {
+            a.standing()
+                .rank()
+                .cmp(&b.standing().rank())
+                .then(b.needed().cmp(&a.needed()))
+                .then(a.code.cmp(&b.code))
+        }),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "progress/unit.html")]
+struct UnitPage {
+    page: Page,
+    data: UnitData,
+    sort: String,
+    share_url: String,
+    is_village: bool,
+    can_assign: bool,
+    assignees: Vec<(i32, String)>,
+}
+
+/// A short progress summary for WhatsApp.
+pub fn share_text(data: &UnitData) -> String {
+    let own = &data.own;
+    let date = data
+        .date
+        .map(|d| d.format("%d-%m-%Y").to_string())
+        .unwrap_or_default();
+    let mut text = format!(
+        "Progres JKN {} {} ({date}): keaktifan {} (target {}), cakupan {}.",
+        own.kind,
+        own.name,
+        own.activity(),
+        percent(Some(data.threshold.activity_bp)),
+        own.coverage()
+    );
+    let needed = own.needed();
+    if needed > 0 {
+        text.push_str(&format!(
+            " Kurang {needed} peserta aktif lagi untuk mencapai target."
+        ));
+    } else if own.figures.is_some() {
+        text.push_str(" Target keaktifan tercapai.");
+    }
+    text
+}
+
+async fn index(user: CurrentUser) -> Result<HttpResponse, AppError> {
+    let target = if user.sees_everything() {
+        format!("/progres/{NATIONAL}")
+    } else {
+        match user.areas.first() {
+            Some(area) => format!("/progres/{}", area.code),
+            None => return Err(AppError::NotFound),
+        }
+    };
+    Ok(crate::web::see_other(&target))
+}
+
+async fn unit(
+    req: HttpRequest,
+    user: CurrentUser,
+    code: web::Path<String>,
+    query: web::Query<UnitQuery>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let code = code.into_inner();
+    let sort: String = query.urut.chars().take(20).collect();
+    let requested = parse_date(&query.tanggal);
+    let can_assign = matches!(user.role, Role::Supervisor | Role::Admin);
+    let (data, assignees) = {
+        let sort = sort.clone();
+        db.run(move |conn| {
+            let data = load_unit(conn, &user, &code, requested, &sort)?;
+            let assignees = if can_assign && data.level == Some(Level::DesaKelurahan) {
+                crate::assignments::queries::field_workers_in(conn, &code)?
+            } else {
+                Vec::new()
+            };
+            Ok((data, assignees))
+        })
+        .await?
+    };
+    let share_url = format!(
+        "https://wa.me/?text={}",
+        crate::web::query_encode(&share_text(&data))
+    );
+    render(
+        StatusCode::OK,
+        &UnitPage {
+            page: Page::from_request(&req),
+            is_village: data.level == Some(Level::DesaKelurahan),
+            data,
+            sort,
+            share_url,
+            can_assign,
+            assignees,
+        },
+    )
+}
+
+/// A table of a progress page as a download: its units (default), its field workers
+/// (`tabel=petugas`) or its worklist (`tabel=daftar`), scoped like the page.
+async fn export(
+    user: CurrentUser,
+    code: web::Path<String>,
+    query: web::Query<UnitQuery>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let format = Format::parse(&query.format)
+        .ok_or(AppError::BadRequest("format harus csv atau xlsx".into()))?;
+    let code = code.into_inner();
+    let requested = parse_date(&query.tanggal);
+    let sort: String = query.urut.chars().take(20).collect();
+    let actor_id = user.id;
+    let data = {
+        let code = code.clone();
+        db.run(move |conn| load_unit(conn, &user, &code, requested, &sort))
+            .await?
+    };
+    let (table, name) = match query.tabel.as_str() {
+        "petugas" => (activity_table(&data), "petugas"),
+        "daftar" => {
+            // The worklist names households and heads of family: who took it is recorded.
+            let region = code.clone();
+            db.run(move |conn| {
+                Ok(crate::audit::record(
+                    conn,
+                    Some(actor_id),
+                    "worklist.export",
+                    "region",
+                    &region,
+                    "",
+                )?)
+            })
+            .await?;
+            (worklist_table(&data), "daftar-kunjungan")
+        }
+        _ => (units_table(&data), "progres"),
+    };
+    let date = data
+        .date
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "tanpa-data".into());
+    download(&table, format, &format!("{name}-{code}-{date}"))
+}
+
+fn units_table(data: &UnitData) -> Table {
+    let rows: Vec<&Row> = if data.children.is_empty() {
+        vec![&data.own]
+    } else {
+        data.children.iter().collect()
+    };
+    Table {
+        headers: vec![
+            "kode_wilayah",
+            "nama",
+            "tanggal",
+            "penduduk",
+            "peserta_terdaftar",
+            "peserta_aktif",
+            "cakupan",
+            "keaktifan",
+            "cakupan_aktif",
+            "target_keaktifan",
+            "kurang_aktif",
+            "kurang_terdaftar",
+            "status",
+        ],
+        rows: rows
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.code.clone()),
+                    Cell::Text(r.name.clone()),
+                    Cell::Text(data.date.map(|d| d.to_string()).unwrap_or_default()),
+                    Cell::Int(r.population()),
+                    Cell::Int(r.registered()),
+                    Cell::Int(r.active()),
+                    Cell::Ratio(r.figures.and_then(|f| f.coverage())),
+                    Cell::Ratio(r.figures.and_then(|f| f.activity_rate())),
+                    Cell::Ratio(r.figures.and_then(|f| f.active_coverage())),
+                    Cell::Ratio(Some(r.threshold.activity_bp as f64 / 10_000.0)),
+                    Cell::Int(r.needed()),
+                    Cell::Int(r.coverage_needed()),
+                    Cell::Text(r.standing().label().to_string()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn activity_table(data: &UnitData) -> Table {
+    Table {
+        headers: vec![
+            "petugas",
+            "kunjungan",
+            "rumah_tangga",
+            "dilaporkan",
+            "dikonfirmasi",
+            "ditolak",
+            "kunjungan_terakhir",
+        ],
+        rows: data
+            .activity
+            .iter()
+            .map(|a| {
+                vec![
+                    Cell::Text(a.name.clone()),
+                    Cell::Int(a.visits),
+                    Cell::Int(a.households),
+                    Cell::Int(a.reported + a.confirmed + a.rejected),
+                    Cell::Int(a.confirmed),
+                    Cell::Int(a.rejected),
+                    Cell::Text(a.last_visit_on.map(|d| d.to_string()).unwrap_or_default()),
+                ]
+            })
+            .collect(),
+    }
+}
+
+fn worklist_table(data: &UnitData) -> Table {
+    Table {
+        headers: vec![
+            "rumah_tangga",
+            "alamat",
+            "rt",
+            "rw",
+            "kepala_keluarga",
+            "belum_aktif",
+            "prioritas",
+            "terakhir_dikunjungi",
+            "petugas",
+        ],
+        rows: data
+            .worklist
+            .iter()
+            .map(|(row, assignee)| {
+                let h = &row.household;
+                vec![
+                    Cell::Int(i64::from(h.id)),
+                    Cell::Text(h.address.clone()),
+                    Cell::Text(h.rt.clone()),
+                    Cell::Text(h.rw.clone()),
+                    Cell::Text(row.head_name.clone().unwrap_or_default()),
+                    Cell::Int(i64::from(h.open_members)),
+                    Cell::Int(i64::from(h.priority_members)),
+                    Cell::Text(h.last_visited_on.map(|d| d.to_string()).unwrap_or_default()),
+                    Cell::Text(assignee.clone().unwrap_or_default()),
+                ]
+            })
+            .collect(),
+    }
+}

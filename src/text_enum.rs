@@ -1,0 +1,61 @@
+//! Domain enums stored as text: one declaration gives the stored value, the Indonesian label
+//! and the list of all values (for selects), so the mapping exists in exactly one place.
+
+#[macro_export]
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident { $( $variant:ident => ($value:literal, $label:literal) ),+ $(,)? }
+    ) => {
+        $(#[$meta])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum $name { $( $variant ),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[ $( $name::$variant ),+ ];
+
+            /// The value stored in the database and sent by forms.
+            pub fn as_str(self) -> &'static str {
+                match self { $( $name::$variant => $value ),+ }
+            }
+
+            /// The Indonesian label shown to people.
+            pub fn label(self) -> &'static str {
+                match self { $( $name::$variant => $label ),+ }
+            }
+
+            pub fn parse(value: &str) -> Option<Self> {
+                match value.trim() { $( $value => Some($name::$variant), )+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.label())
+            }
+        }
+    };
+}
+
+/// One `<option>` of a select: value, label, and whether it is the current one.
+pub struct SelectOption {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
+}
+
+/// Options for a text enum, with `current` (the raw form value) selected.
+pub fn options<T: Copy>(
+    all: &[T],
+    as_str: fn(T) -> &'static str,
+    label: fn(T) -> &'static str,
+    current: &str,
+) -> Vec<SelectOption> {
+    all.iter()
+        .map(|&v| SelectOption {
+            value: as_str(v),
+            label: label(v),
+            selected: as_str(v) == current.trim(),
+        })
+        .collect()
+}

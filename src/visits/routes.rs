@@ -1,0 +1,239 @@
+//! Recording a visit from a phone, and reading one back.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::forms::{MemberEntryForm, VisitForm, field};
+use super::queries::{self, MemberVisitRow, VisitRow};
+use super::{Action, Outcome};
+use crate::auth::CurrentUser;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::households::Household;
+use crate::households::queries as household_queries;
+use crate::members::queries::{Member, for_household};
+use crate::members::routes::FIELD;
+use crate::members::{MemberStatus, Segment};
+use crate::reactivations::queries::pending_members;
+use crate::submissions::{self, Submitted};
+use crate::text_enum::{SelectOption, options};
+use crate::web::forms::{FieldErrors, pairs};
+use crate::web::page::Page;
+use crate::web::routes::{Access, Routes};
+use crate::web::{render, see_other, session, today};
+
+pub fn register(routes: &mut Routes) {
+    routes
+        .get("/rumah-tangga/{id}/kunjungan/baru", FIELD, new_form)
+        .post("/rumah-tangga/{id}/kunjungan/baru", FIELD, create)
+        .get("/kunjungan/{id}", Access::SignedIn, show);
+}
+
+/// One member's block on the visit form.
+pub struct EntryView {
+    pub member: Member,
+    pub status_field: String,
+    pub action_field: String,
+    pub segment_field: String,
+    pub rehab_field: String,
+    pub revisit_field: String,
+    pub entry: MemberEntryForm,
+    pub statuses: Vec<SelectOption>,
+    pub actions: Vec<SelectOption>,
+    pub segments: Vec<SelectOption>,
+    pub pending_claim: bool,
+}
+
+#[derive(Template)]
+#[template(path = "visits/form.html")]
+struct FormPage {
+    page: Page,
+    household: Household,
+    form: VisitForm,
+    outcomes: Vec<SelectOption>,
+    entries: Vec<EntryView>,
+    errors: FieldErrors,
+    max_date: String,
+}
+
+fn form_page(
+    req: &HttpRequest,
+    household: Household,
+    members: Vec<Member>,
+    pending: &[i32],
+    form: VisitForm,
+    errors: FieldErrors,
+) -> FormPage {
+    let entries = members
+        .into_iter()
+        .map(|member| {
+            let entry = form.entry(member.id);
+            EntryView {
+                status_field: field(member.id, "status"),
+                action_field: field(member.id, "action"),
+                segment_field: field(member.id, "segment"),
+                rehab_field: field(member.id, "rehab"),
+                revisit_field: field(member.id, "revisit"),
+                statuses: options(
+                    MemberStatus::ALL,
+                    MemberStatus::as_str,
+                    MemberStatus::label,
+                    &entry.status,
+                ),
+                actions: options(Action::ALL, Action::as_str, Action::label, &entry.action),
+                segments: options(
+                    &Segment::ALL[..Segment::ALL.len() - 1],
+                    Segment::as_str,
+                    Segment::label,
+                    &entry.segment,
+                ),
+                pending_claim: pending.contains(&member.id),
+                entry,
+                member,
+            }
+        })
+        .collect();
+    FormPage {
+        page: Page::from_request(req),
+        outcomes: options(Outcome::ALL, Outcome::as_str, Outcome::label, &form.outcome),
+        household,
+        form,
+        entries,
+        errors,
+        max_date: today().format("%Y-%m-%d").to_string(),
+    }
+}
+
+async fn load(
+    db: &Db,
+    user: &CurrentUser,
+    id: i32,
+) -> Result<(Household, Vec<Member>, Vec<i32>), AppError> {
+    let user = user.clone();
+    db.run(move |conn| {
+        let household =
+            household_queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
+        let members = for_household(conn, household.id)?;
+        let ids: Vec<i32> = members.iter().map(|m| m.id).collect();
+        let pending = pending_members(conn, &ids)?;
+        Ok((household, members, pending))
+    })
+    .await
+}
+
+async fn new_form(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let (household, members, pending) = load(&db, &user, *id).await?;
+    let form = VisitForm {
+        visited_on: today().format("%Y-%m-%d").to_string(),
+        submission_key: submissions::new_key(),
+        ..VisitForm::default()
+    };
+    render(
+        StatusCode::OK,
+        &form_page(
+            &req,
+            household,
+            members,
+            &pending,
+            form,
+            FieldErrors::default(),
+        ),
+    )
+}
+
+async fn create(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    body: web::Bytes,
+    db: web::Data<Db>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let (household, members, pending) = load(&db, &user, *id).await?;
+    let form = VisitForm::from_pairs(&pairs(&body));
+    let member_ids: Vec<i32> = members.iter().map(|m| m.id).collect();
+    let errors = match form.validate(&member_ids, today()) {
+        Err(errors) => errors,
+        Ok(input) => {
+            let user = user.clone();
+            let household = household.clone();
+            let key = form.submission_key.clone();
+            let outcome = db
+                .run(move |conn| {
+                    submissions::once(conn, &key, user.id, |conn| {
+                        // Checked inside the submission, so a repeat gets the first result.
+                        let ids: Vec<i32> = input.entries.iter().map(|e| e.member_id).collect();
+                        let pending = pending_members(conn, &ids)?;
+                        let mut errors = FieldErrors::default();
+                        for entry in &input.entries {
+                            if entry.action.claim().is_some() && pending.contains(&entry.member_id)
+                            {
+                                errors.add(
+                                    field(entry.member_id, "action"),
+                                    "Anggota ini sudah punya laporan yang menunggu verifikasi.",
+                                );
+                            }
+                        }
+                        if !errors.is_empty() {
+                            return Ok(Err(errors));
+                        }
+                        let visit_id = queries::record(conn, &user, &household, &input)?;
+                        Ok(Ok(format!("/kunjungan/{visit_id}")))
+                    })
+                })
+                .await?;
+            match outcome {
+                Submitted::First(path) | Submitted::Repeat(path) => {
+                    session::set_flash(&session, "Kunjungan dicatat.");
+                    return Ok(see_other(&path));
+                }
+                Submitted::Rejected(errors) => errors,
+            }
+        }
+    };
+    render(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &form_page(&req, household, members, &pending, form, errors),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "visits/show.html")]
+struct ShowPage {
+    page: Page,
+    visit: VisitRow,
+    location: Option<(f64, f64)>,
+    entries: Vec<MemberVisitRow>,
+}
+
+async fn show(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let id = *id;
+    let ((visit, lat, lon), entries) = db
+        .run(move |conn| {
+            let visit = queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
+            let entries = queries::entries_of(conn, id)?;
+            Ok((visit, entries))
+        })
+        .await?;
+    render(
+        StatusCode::OK,
+        &ShowPage {
+            page: Page::from_request(&req),
+            visit,
+            location: lat.zip(lon),
+            entries,
+        },
+    )
+}

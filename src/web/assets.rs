@@ -1,0 +1,84 @@
+//! Static files, embedded in the binary and served under content-hashed names with a long
+//! cache lifetime, so a phone downloads the stylesheet once per release.
+
+use std::sync::LazyLock;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+use sha2::{Digest, Sha256};
+
+use crate::error::AppError;
+
+pub struct Asset {
+    pub logical_name: &'static str,
+    pub hashed_name: String,
+    pub content_type: &'static str,
+    pub body: &'static [u8],
+}
+
+static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
+    vec![
+        asset(
+            "pesiar.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../static/pesiar.css"),
+        ),
+        asset(
+            "visit.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/visit.js"),
+        ),
+        asset(
+            "icon.svg",
+            "image/svg+xml",
+            include_bytes!("../../static/icon.svg"),
+        ),
+    ]
+});
+
+fn asset(logical_name: &'static str, content_type: &'static str, body: &'static [u8]) -> Asset {
+    let digest = Sha256::digest(body);
+    let hash: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+    let hashed_name = match logical_name.rsplit_once('.') {
+        Some((stem, ext)) => format!("{stem}.{hash}.{ext}"),
+        None => format!("{logical_name}.{hash}"),
+    };
+    Asset {
+        logical_name,
+        hashed_name,
+        content_type,
+        body,
+    }
+}
+
+/// The URL of an asset by its logical name, e.g. `url("pesiar.css")`.
+pub fn url(logical_name: &str) -> String {
+    ASSETS
+        .iter()
+        .find(|a| a.logical_name == logical_name)
+        .map(|a| format!("/static/{}", a.hashed_name))
+        .unwrap_or_default()
+}
+
+pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let asset = ASSETS
+        .iter()
+        .find(|a| a.hashed_name == *file)
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, asset.content_type))
+        .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
+        .body(asset.body))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn urls_carry_a_content_hash() {
+        let css = super::url("pesiar.css");
+        assert!(css.starts_with("/static/pesiar."), "{css}");
+        assert!(css.ends_with(".css"));
+        assert_eq!(css.len(), "/static/pesiar.0123456789.css".len());
+        assert_eq!(super::url("missing.css"), "");
+    }
+}

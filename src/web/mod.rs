@@ -1,0 +1,55 @@
+//! The shared web core: route table with access rules, sessions, CSRF, headers, assets, pages.
+
+pub mod assets;
+pub mod csrf;
+pub mod forms;
+pub mod logging;
+pub mod page;
+pub mod routes;
+pub mod security;
+pub mod session;
+
+use actix_web::HttpResponse;
+use actix_web::http::{StatusCode, header};
+use askama::Template;
+
+use crate::error::AppError;
+
+/// POST → 303 → GET: the answer to every successful form submission.
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Settings the request handlers need from the configuration.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub secure_cookies: bool,
+    pub behind_proxy: bool,
+}
+
+/// Percent-encodes a value for use in a query string.
+pub fn query_encode(value: &str) -> String {
+    percent_encoding::utf8_percent_encode(value, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+/// Renders a page with a status code (a form re-rendered with errors is not a 200).
+pub fn render(status: StatusCode, template: &impl Template) -> Result<HttpResponse, AppError> {
+    let body = template.render().map_err(AppError::internal)?;
+    Ok(HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .body(body))
+}
+
+/// A stored UTC time as people in the field read it: WIB (UTC+7, no daylight saving).
+pub fn wib(at: &chrono::NaiveDateTime) -> String {
+    (*at + chrono::Duration::hours(7))
+        .format("%d-%m-%Y %H:%M WIB")
+        .to_string()
+}
+
+/// Today's date in WIB, the day as agents in the field count it.
+pub fn today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()
+}

@@ -1,0 +1,76 @@
+//! What every page's layout needs: the signed-in user's badge, the CSRF token for forms,
+//! a flash message, and the asset URLs.
+
+use std::future::{Ready, ready};
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
+
+use crate::auth::CurrentUser;
+use crate::web::{assets, session};
+
+pub struct UserBadge {
+    pub full_name: String,
+    pub role_label: &'static str,
+    pub is_admin: bool,
+    pub verifies: bool,
+    pub reads_board: bool,
+}
+
+pub struct Page {
+    pub user: Option<UserBadge>,
+    pub csrf: String,
+    pub flash: Option<String>,
+    pub css_url: String,
+    pub icon_url: String,
+    pub visit_js_url: String,
+}
+
+impl Page {
+    /// A page with no session behind it (error pages).
+    pub fn bare() -> Self {
+        Self {
+            user: None,
+            csrf: String::new(),
+            flash: None,
+            css_url: assets::url("pesiar.css"),
+            icon_url: assets::url("icon.svg"),
+            visit_js_url: assets::url("visit.js"),
+        }
+    }
+
+    pub fn from_request(req: &HttpRequest) -> Self {
+        let session = req.get_session();
+        let user = req.extensions().get::<CurrentUser>().map(|user| UserBadge {
+            full_name: user.full_name.clone(),
+            role_label: user.role.label(),
+            is_admin: user.role == crate::users::Role::Admin,
+            verifies: matches!(
+                user.role,
+                crate::users::Role::Admin | crate::users::Role::Supervisor
+            ),
+            reads_board: matches!(
+                user.role,
+                crate::users::Role::Admin
+                    | crate::users::Role::Supervisor
+                    | crate::users::Role::Office
+            ),
+        });
+        Self {
+            user,
+            csrf: session::csrf_token(&session),
+            flash: session::take_flash(&session),
+            ..Self::bare()
+        }
+    }
+}
+
+impl FromRequest for Page {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Page::from_request(req)))
+    }
+}

@@ -1,0 +1,235 @@
+//! The command line, run as a newcomer would: the real binary.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+
+use crate::helpers::{
+    database_url_string, empty_database, new_client, spawn_app_on, test_database,
+};
+
+fn pesiar(database: &str) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pesiar"));
+    cmd.env("DATABASE_URL", database)
+        .env("RUST_LOG", "warn")
+        .env_remove("PESIAR_SECRET_KEY")
+        .env_remove("PESIAR_BIND");
+    cmd
+}
+
+fn run_with_stdin(mut cmd: Command, stdin: &str) -> std::process::Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn pesiar");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[tokio::test]
+async fn migrate_then_add_a_user_then_reset_the_password() {
+    let database = empty_database();
+    let url = database_url_string(&database.url);
+
+    let out = pesiar(&url).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Running it again is harmless.
+    assert!(
+        pesiar(&url)
+            .arg("migrate")
+            .output()
+            .unwrap()
+            .status
+            .success()
+    );
+
+    let mut add = pesiar(&url);
+    add.args(["user", "add", "--username", "agen.cli", "--role", "agent"])
+        .args([
+            "--area",
+            "32.73.02.1004",
+            "--area",
+            "32.73.02.1005",
+            "--name",
+            "Agen CLI",
+        ]);
+    let out = run_with_stdin(add, "sandi-dari-cli-1\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // Refusals name the problem and change nothing.
+    let mut short = pesiar(&url);
+    short.args(["user", "add", "--username", "pendek", "--role", "admin"]);
+    let out = run_with_stdin(short, "pendek\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("minimal 10 karakter"));
+    let mut wrong_level = pesiar(&url);
+    wrong_level.args([
+        "user",
+        "add",
+        "--username",
+        "agen.kota",
+        "--role",
+        "agent",
+        "--area",
+        "32.73",
+    ]);
+    let out = run_with_stdin(wrong_level, "sandi-dari-cli-1\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tidak sesuai peran"));
+
+    let mut reset = pesiar(&url);
+    reset.args(["user", "reset-password", "--username", "agen.cli"]);
+    let out = run_with_stdin(reset, "sandi-baru-cli-22\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // The user logs in on a server over the same database with the new password only.
+    let app = spawn_app_on(database).await;
+    assert_eq!(
+        app.login("agen.cli", "sandi-dari-cli-1").await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let res = app.login("agen.cli", "sandi-baru-cli-22").await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let html = app.get("/").await.text().await.unwrap();
+    assert!(html.contains("Kelurahan Sekeloa"));
+}
+
+#[test]
+fn user_commands_refuse_a_sqlite_file_that_does_not_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("salah-ketik.db");
+    let mut add = pesiar(path.to_str().unwrap());
+    add.args(["user", "add", "--username", "siapa", "--role", "admin"]);
+    let out = run_with_stdin(add, "sandi-dari-cli-1\n");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("tidak ada"));
+    assert!(!path.exists(), "no empty database was created");
+}
+
+#[test]
+fn serve_on_postgres_refuses_to_start_without_a_secret_key() {
+    let out = pesiar("postgres://pesiar@127.0.0.1:1/none")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PESIAR_SECRET_KEY"));
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `pesiar demo` prints one login per role, and each of them works.
+#[tokio::test]
+async fn demo_prints_logins_that_work() {
+    let database = if crate::helpers::on_postgres() {
+        empty_database()
+    } else {
+        test_database() // an existing file: demo must replace it
+    };
+    let url = database_url_string(&database.url);
+    let port = free_port();
+    let mut child = pesiar(&url)
+        .arg("demo")
+        .env("PESIAR_BIND", format!("127.0.0.1:{port}"))
+        .env("PESIAR_SECRET_KEY", "x".repeat(40))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut logins = Vec::new();
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if let Some(pw) = cols.iter().find(|c| c.starts_with("demo-")) {
+                logins.push((cols[0].to_string(), pw.to_string()));
+            }
+            if line.starts_with("pesiar berjalan") {
+                break;
+            }
+        }
+        logins
+    });
+    let logins = reader.join().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    while reqwest::get(format!("{base}/healthz")).await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "demo did not start"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let usernames: Vec<&str> = logins.iter().map(|(u, _)| u.as_str()).collect();
+    assert_eq!(usernames, ["admin", "supervisor", "agen", "kader", "camat"]);
+    for (username, password) in &logins {
+        let client = new_client();
+        let html = client
+            .get(format!("{base}/login"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let token = crate::helpers::csrf_from(&html).unwrap();
+        let res = client
+            .post(format!("{base}/login"))
+            .form(&[
+                ("csrf_token", token.as_str()),
+                ("username", username),
+                ("password", password),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{username}");
+        let res = client.get(format!("{base}/")).send().await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{username} home");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Every migration can be reverted and applied again (the demo relies on it on PostgreSQL).
+#[test]
+fn migrations_go_down_and_up_again() {
+    let database = empty_database();
+    pesiar::db::migrate(&database.url).unwrap();
+    pesiar::db::revert_all(&database.url).unwrap();
+    pesiar::db::migrate(&database.url).unwrap();
+    let mut conn = pesiar::db::establish(&database.url).unwrap();
+    use diesel::prelude::*;
+    let regions: i64 = pesiar::db::schema::regions::table
+        .count()
+        .get_result(&mut conn)
+        .unwrap();
+    assert_eq!(regions, 91_599);
+}

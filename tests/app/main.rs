@@ -1,0 +1,15 @@
+//! Integration tests: the real app over HTTP against a real database (SQLite by default,
+//! PostgreSQL when `PESIAR_TEST_DATABASE_URL` is set). One binary, one module per area.
+
+mod access;
+mod auth;
+mod cli;
+mod csrf;
+mod fieldwork;
+mod forms;
+mod headers;
+mod health;
+mod helpers;
+mod progress;
+mod regions;
+mod users_admin;
