@@ -8,8 +8,8 @@ use std::net::TcpListener;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
+use diesel::RunQueryDsl;
 use diesel::prelude::*;
-use diesel::{Connection, PgConnection, RunQueryDsl};
 use pesiar::config::DatabaseUrl;
 use pesiar::db::{Db, DbConnection};
 use pesiar::users::Role;
@@ -30,7 +30,7 @@ pub struct TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         if let Some((admin_url, name)) = &self.pg_admin
-            && let Ok(mut conn) = PgConnection::establish(admin_url)
+            && let Ok(mut conn) = pesiar::db::connect_postgres(admin_url)
         {
             {
                 let _ =
@@ -102,7 +102,7 @@ fn pg_template(admin_url: &str) -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = format!("pesiar_tpl_{}", migrations_fingerprint());
         let mut admin =
-            PgConnection::establish(admin_url).expect("connect to PESIAR_TEST_DATABASE_URL");
+            pesiar::db::connect_postgres(admin_url).expect("connect to PESIAR_TEST_DATABASE_URL");
         // One process builds the template; others (parallel test runners) wait for it.
         diesel::sql_query("SELECT pg_advisory_lock(7345001)")
             .execute(&mut admin)
@@ -169,7 +169,7 @@ pub fn test_database() -> TestDatabase {
         Some(admin_url) => {
             let template = pg_template(&admin_url);
             let name = unique_name("pesiar_t");
-            let mut admin = PgConnection::establish(&admin_url).expect("connect admin");
+            let mut admin = pesiar::db::connect_postgres(&admin_url).expect("connect admin");
             diesel::sql_query(format!(
                 "CREATE DATABASE \"{name}\" TEMPLATE \"{template}\""
             ))
@@ -200,7 +200,7 @@ pub fn empty_database() -> TestDatabase {
     match postgres_admin_url() {
         Some(admin_url) => {
             let name = unique_name("pesiar_e");
-            let mut admin = PgConnection::establish(&admin_url).expect("connect admin");
+            let mut admin = pesiar::db::connect_postgres(&admin_url).expect("connect admin");
             diesel::sql_query(format!("CREATE DATABASE \"{name}\""))
                 .execute(&mut admin)
                 .expect("create empty database");

@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod cli;
 mod csrf;
+mod exit;
 mod fieldwork;
 mod forms;
 mod headers;
