@@ -83,6 +83,22 @@ pub enum ImportCommand {
     /// Dated figures per desa/kelurahan (CSV or XLSX): kode_wilayah,tanggal,penduduk,
     /// peserta_terdaftar,peserta_aktif [,terdaftar_<segmen>,aktif_<segmen>…]. All rows or none.
     Figures { file: std::path::PathBuf },
+    /// A BPJS member roster extract (CSV or XLSX): nik,no_kk,nama,jenis_kelamin,tanggal_lahir,
+    /// kode_wilayah,rt,rw,alamat,no_kartu_jkn,segmen,kelas,status,alasan_nonaktif. Valid rows are
+    /// kept, invalid ones listed; running the same file again is safe.
+    Roster {
+        file: std::path::PathBuf,
+        /// The date of the extract (YYYY-MM-DD).
+        #[arg(long = "tanggal", value_parser = parse_extract_date)]
+        date: chrono::NaiveDate,
+        /// Where to write the invalid rows as CSV (line, column, value, message).
+        #[arg(long = "galat")]
+        errors: Option<std::path::PathBuf>,
+    },
+}
+
+fn parse_extract_date(raw: &str) -> Result<chrono::NaiveDate, String> {
+    crate::members::forms::parse_date(raw).ok_or_else(|| format!("bukan tanggal: {raw}"))
 }
 
 #[derive(Subcommand, Debug)]
@@ -177,6 +193,14 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_exists(&config.database)?;
             db::migrate(&config.database)?;
             import_figures(&config.database, &file)
+        }
+        Command::Import {
+            what: ImportCommand::Roster { file, date, errors },
+        } => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_exists(&config.database)?;
+            db::migrate(&config.database)?;
+            import_roster(&config.database, &file, date, errors.as_deref())
         }
         Command::Token {
             action: TokenCommand::Create { username, label },
@@ -276,6 +300,76 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
         }
         Err(store::ImportError::App(e)) => Err(e.into()),
     }
+}
+
+/// Imports a roster extract with a progress bar (rows/s, ETA), then prints a summary.
+fn import_roster(
+    database: &DatabaseUrl,
+    file: &Path,
+    date: chrono::NaiveDate,
+    errors_to: Option<&Path>,
+) -> anyhow::Result<()> {
+    use crate::roster::store;
+    use indicatif::{ProgressBar, ProgressStyle};
+    let mut conn = db::establish(database)?;
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let import_id = store::begin(&mut conn, date, &name, None)?;
+    let bar = ProgressBar::new(1000).with_style(
+        ProgressStyle::with_template("{bar:40} {percent:>3}%  {msg}  sisa {eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let started = std::time::Instant::now();
+    let result = store::run(
+        &mut conn,
+        import_id,
+        file,
+        date,
+        &store::Importer { user: None },
+        &mut |p| {
+            bar.set_position(p.permille as u64);
+            let rate = f64::from(p.rows_read) / started.elapsed().as_secs_f64().max(0.001);
+            bar.set_message(format!("{} baris, {rate:.0} baris/dtk", p.rows_read));
+        },
+    );
+    bar.finish_and_clear();
+    let p = result.map_err(|e| anyhow::anyhow!(e))?;
+    println!(
+        "Impor #{import_id} selesai dalam {:.1} dtk: {} baris dibaca, {} tidak valid; \
+         {} peserta baru, {} berubah status/segmen, {} rumah tangga baru; \
+         {} klaim dikonfirmasi data BPJS, {} klaim ditandai.",
+        started.elapsed().as_secs_f64(),
+        p.rows_read,
+        p.rows_invalid,
+        p.members_created,
+        p.members_changed,
+        p.households_created,
+        p.claims_confirmed,
+        p.claims_flagged
+    );
+    let unknown = store::unknown_values(&mut conn, import_id, 20)?;
+    if !unknown.is_empty() {
+        println!("Nilai yang tidak dikenali:");
+        for (column, value, count) in unknown {
+            println!("  {column}: \"{value}\" ({count}×)");
+        }
+    }
+    if p.rows_invalid > 0 {
+        match errors_to {
+            Some(path) => {
+                let file = std::fs::File::create(path)
+                    .with_context(|| format!("membuat {}", path.display()))?;
+                store::write_error_report(&mut conn, import_id, file)?;
+                println!("Daftar baris tidak valid: {}", path.display());
+            }
+            None => println!(
+                "Tambahkan --galat BERKAS.csv untuk menyimpan daftar baris yang tidak valid."
+            ),
+        }
+    }
+    Ok(())
 }
 
 /// Validates and stores a user as the admin form would; errors name the offending field.

@@ -20,6 +20,7 @@ pub mod members;
 pub mod progress;
 pub mod reactivations;
 pub mod regions;
+pub mod roster;
 pub mod submissions;
 pub mod text_enum;
 pub mod users;

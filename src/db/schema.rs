@@ -157,6 +157,8 @@ diesel::table! {
         decided_at -> Nullable<Timestamp>,
         decision_reason -> Nullable<Text>,
         created_at -> Timestamp,
+        decided_via -> Nullable<Text>,
+        flagged_on -> Nullable<Date>,
     }
 }
 
@@ -187,6 +189,7 @@ diesel::table! {
         active -> Integer,
         imported_at -> Timestamp,
         imported_by -> Nullable<Integer>,
+        source -> Text,
     }
 }
 
@@ -241,6 +244,7 @@ diesel::table! {
         confirmed -> Integer,
         rejected -> Integer,
         last_visit_on -> Nullable<Date>,
+        flagged -> Integer,
     }
 }
 
@@ -294,4 +298,52 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     household_assignments,
     field_activity,
+    roster_imports,
+    roster_import_errors,
+    member_history,
 );
+
+diesel::table! {
+    roster_imports (id) {
+        id -> Integer,
+        extract_date -> Date,
+        file_name -> Text,
+        imported_by -> Nullable<Integer>,
+        state -> Text,
+        percent_done -> Integer,
+        rows_read -> Integer,
+        rows_invalid -> Integer,
+        members_created -> Integer,
+        members_changed -> Integer,
+        households_created -> Integer,
+        claims_confirmed -> Integer,
+        claims_flagged -> Integer,
+        message -> Nullable<Text>,
+        started_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roster_import_errors (import_id, line, column_name) {
+        import_id -> Integer,
+        line -> Integer,
+        column_name -> Text,
+        value -> Text,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    member_history (member_id, valid_from) {
+        member_id -> Integer,
+        valid_from -> Date,
+        segment -> Text,
+        status -> Text,
+        inactive_reason -> Nullable<Text>,
+        import_id -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(member_history -> members (member_id));
+diesel::joinable!(roster_import_errors -> roster_imports (import_id));

@@ -95,7 +95,7 @@ fn cell_text(cell: &Data) -> String {
 }
 
 /// An Excel date serial (days since 1899-12-30 in the 1900 system) as a date.
-fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
+pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
     if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
         return None;
     }

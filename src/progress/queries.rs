@@ -246,6 +246,7 @@ pub fn bump_activity(
             field_activity::reported.eq(field_activity::reported + delta.reported),
             field_activity::confirmed.eq(field_activity::confirmed + delta.confirmed),
             field_activity::rejected.eq(field_activity::rejected + delta.rejected),
+            field_activity::flagged.eq(field_activity::flagged + delta.flagged),
         ))
         .execute(conn)?;
     if let Some(day) = delta.visited_on {
@@ -269,6 +270,8 @@ pub struct ActivityDelta {
     pub reported: i32,
     pub confirmed: i32,
     pub rejected: i32,
+    /// Claims the roster still shows inactive 30 days after their report.
+    pub flagged: i32,
     pub visited_on: Option<NaiveDate>,
 }
 

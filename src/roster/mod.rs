@@ -1,0 +1,177 @@
+//! The BPJS member roster: extracts (CSV or XLSX) imported by the million, each member's status
+//! kept over time, dated figures derived from it, and field claims reconciled against it.
+//!
+//! `read` turns a file into checked rows one at a time; `store` applies them in batches, each
+//! batch one transaction, so an interrupted import keeps what it did and can simply be re-run.
+
+pub mod read;
+pub mod routes;
+pub mod store;
+
+use chrono::NaiveDate;
+
+use crate::members::identity::Sex;
+use crate::members::{Class, InactiveReason, MemberStatus, Segment};
+
+/// One valid roster row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RosterRow {
+    pub line: usize,
+    pub nik: Option<String>,
+    pub nomor_kk: Option<String>,
+    pub name: String,
+    pub sex: Sex,
+    pub birth_date: NaiveDate,
+    pub region_code: String,
+    pub rt: String,
+    pub rw: String,
+    pub address: String,
+    pub jkn_number: Option<String>,
+    pub segment: Segment,
+    pub class: Option<Class>,
+    pub status: MemberStatus,
+    pub inactive_reason: Option<InactiveReason>,
+}
+
+impl RosterRow {
+    /// The identity a row is matched on: the NIK, or the JKN card number when it has none.
+    pub fn key(&self) -> String {
+        match (&self.nik, &self.jkn_number) {
+            (Some(nik), _) => format!("n{nik}"),
+            (None, Some(jkn)) => format!("j{jkn}"),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// A cell that could not be taken: reported with its line, column and value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CellError {
+    pub line: usize,
+    pub column: String,
+    pub value: String,
+    pub message: String,
+}
+
+/// Upper case, with runs of spaces, dashes, dots, slashes and underscores as one space.
+fn spelling(raw: &str) -> String {
+    raw.to_uppercase()
+        .split(|c: char| c.is_whitespace() || matches!(c, '-' | '_' | '.' | '/' | '(' | ')'))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The segment names BPJS extracts use, in their common spellings.
+pub fn parse_segment(raw: &str) -> Option<Segment> {
+    if let Some(s) = Segment::parse(raw.trim()) {
+        return Some(s);
+    }
+    Some(match spelling(raw).as_str() {
+        "PBI" | "PBI JK" | "PBI APBN" | "PBI JKN" | "PBI PUSAT" => Segment::PbiJk,
+        "PBI APBD" | "PBI DAERAH" | "PBI PEMDA" | "PBPU PEMDA" | "DIDAFTARKAN PEMDA" | "PEMDA"
+        | "APBD" => Segment::PbiApbd,
+        "PPU PN" | "PPU PENYELENGGARA NEGARA" | "PNS" | "ASN" | "TNI" | "POLRI" | "PPU ASN" => {
+            Segment::PpuPn
+        }
+        "PPU BU" | "PPU" | "PPU BADAN USAHA" | "PPU SWASTA" | "PPU BUMN" | "PPU BUMD" => {
+            Segment::PpuBu
+        }
+        "PBPU" | "MANDIRI" | "PBPU MANDIRI" | "PEKERJA BUKAN PENERIMA UPAH" => Segment::Pbpu,
+        "BP" | "BUKAN PEKERJA" | "BP MANDIRI" => Segment::Bp,
+        "BELUM TERDAFTAR" | "TIDAK TERDAFTAR" => Segment::NotRegistered,
+        _ => return None,
+    })
+}
+
+pub fn parse_status(raw: &str) -> Option<MemberStatus> {
+    if let Some(s) = MemberStatus::parse(raw.trim()) {
+        return Some(s);
+    }
+    Some(match spelling(raw).as_str() {
+        "AKTIF" | "AKTIF NORMAL" | "ACTIVE" | "Y" => MemberStatus::Active,
+        "NON AKTIF"
+        | "NONAKTIF"
+        | "TIDAK AKTIF"
+        | "NON AKTIF MENUNGGAK"
+        | "NONAKTIF MENUNGGAK"
+        | "INACTIVE"
+        | "T" => MemberStatus::Inactive,
+        "BELUM TERDAFTAR" | "TIDAK TERDAFTAR" => MemberStatus::NotRegistered,
+        "MENINGGAL" | "MENINGGAL DUNIA" | "WAFAT" => MemberStatus::Deceased,
+        "PINDAH" | "PINDAH DOMISILI" | "MUTASI" => MemberStatus::Moved,
+        _ => return None,
+    })
+}
+
+pub fn parse_reason(raw: &str) -> Option<InactiveReason> {
+    if let Some(r) = InactiveReason::parse(raw.trim()) {
+        return Some(r);
+    }
+    Some(match spelling(raw).as_str() {
+        "TUNGGAKAN" | "MENUNGGAK" | "MENUNGGAK IURAN" | "TUNGGAKAN IURAN" | "BELUM BAYAR" => {
+            InactiveReason::Arrears
+        }
+        "PBI DINONAKTIFKAN"
+        | "PBI NONAKTIF"
+        | "DINONAKTIFKAN KEMENSOS"
+        | "NONAKTIF KEMENSOS"
+        | "TIDAK ADA DI DTKS"
+        | "KELUAR DTKS"
+        | "KELUAR DTSEN" => InactiveReason::PbiRemoved,
+        "PEMBERI KERJA BERHENTI" | "PEMBERI KERJA MENUNGGAK" | "BADAN USAHA MENUNGGAK" => {
+            InactiveReason::EmployerStopped
+        }
+        "PHK" | "PEMUTUSAN HUBUNGAN KERJA" => InactiveReason::Layoff,
+        "KUOTA PEMDA" | "KUOTA" | "KUOTA APBD" => InactiveReason::PemdaQuota,
+        "LAINNYA" | "LAIN LAIN" => InactiveReason::Other,
+        _ => return None,
+    })
+}
+
+pub fn parse_class(raw: &str) -> Option<Class> {
+    match spelling(raw).trim_start_matches("KELAS ").trim() {
+        "1" | "I" => Some(Class::I),
+        "2" | "II" => Some(Class::II),
+        "3" | "III" => Some(Class::III),
+        _ => None,
+    }
+}
+
+pub fn parse_sex(raw: &str) -> Option<Sex> {
+    match spelling(raw).as_str() {
+        "L" | "LK" | "LAKI LAKI" | "LAKI" | "PRIA" | "1" | "M" => Some(Sex::Male),
+        "P" | "PR" | "PEREMPUAN" | "WANITA" | "2" | "F" => Some(Sex::Female),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn common_spellings_are_understood() {
+        assert_eq!(parse_segment("PBI APBN"), Some(Segment::PbiJk));
+        assert_eq!(parse_segment("pbi jk"), Some(Segment::PbiJk));
+        assert_eq!(parse_segment("Mandiri"), Some(Segment::Pbpu));
+        assert_eq!(parse_segment("PBPU"), Some(Segment::Pbpu));
+        assert_eq!(parse_segment("PBI-APBD"), Some(Segment::PbiApbd));
+        assert_eq!(parse_segment("PPU BU"), Some(Segment::PpuBu));
+        assert_eq!(parse_segment("Asuransi X"), None);
+        assert_eq!(parse_status("AKTIF"), Some(MemberStatus::Active));
+        assert_eq!(parse_status("NON AKTIF"), Some(MemberStatus::Inactive));
+        assert_eq!(parse_status("TIDAK AKTIF"), Some(MemberStatus::Inactive));
+        assert_eq!(parse_status("non-aktif"), Some(MemberStatus::Inactive));
+        assert_eq!(parse_status("ditangguhkan"), None);
+        assert_eq!(parse_class("Kelas III"), Some(Class::III));
+        assert_eq!(parse_class("2"), Some(Class::II));
+        assert_eq!(parse_sex("Perempuan"), Some(Sex::Female));
+        assert_eq!(parse_sex("LAKI-LAKI"), Some(Sex::Male));
+        assert_eq!(
+            parse_reason("Menunggak iuran"),
+            Some(InactiveReason::Arrears)
+        );
+        assert_eq!(parse_reason("PHK"), Some(InactiveReason::Layoff));
+    }
+}

@@ -1,0 +1,1116 @@
+//! Applying a roster extract: members upserted by NIK (else JKN card number) in batches of
+//! `BATCH` rows, one transaction each; their households found or created; every change of
+//! status or segment kept in `member_history`; field claims confirmed or flagged; and, at the
+//! end, the extract date's figures per kelurahan derived from the rows and the roll-ups rebuilt.
+//!
+//! Re-running the same file gives the same database: every step is an upsert keyed on the
+//! member and the extract date.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::BuildHasher;
+use std::path::Path;
+
+use chrono::{Duration, NaiveDate};
+use diesel::prelude::*;
+
+use super::read::{Header, RowSource, check};
+use super::{CellError, RosterRow};
+use crate::audit;
+use crate::auth::CurrentUser;
+use crate::db::schema::{
+    figure_segments, figures, households, member_history, members, reactivations, regions,
+    roster_import_errors, roster_imports,
+};
+use crate::db::{DbConnection, lower, now, write_transaction};
+use crate::households::worklist_rank;
+use crate::members::{MemberStatus, Segment, is_priority};
+use crate::progress::queries::{ActivityDelta, bump_activity};
+use crate::reactivations::ClaimState;
+
+/// Rows per transaction: large enough to amortise the commit, small enough for SQLite's limit
+/// on bound parameters (13 per member row).
+const BATCH: usize = 1_000;
+/// Error rows kept per import; beyond that only the count grows.
+const MAX_ERRORS: i32 = 50_000;
+/// A claim the roster still shows inactive this long after its report is flagged.
+pub const FLAG_AFTER_DAYS: i64 = 30;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Progress {
+    pub permille: i32,
+    pub rows_read: i32,
+    pub rows_invalid: i32,
+    pub members_created: i32,
+    pub members_changed: i32,
+    pub households_created: i32,
+    pub claims_confirmed: i32,
+    pub claims_flagged: i32,
+}
+
+/// Who imports, and where: `None` is the command line (every region, no actor).
+pub struct Importer<'a> {
+    pub user: Option<&'a CurrentUser>,
+}
+
+impl Importer<'_> {
+    fn user_id(&self) -> Option<i32> {
+        self.user.map(|u| u.id)
+    }
+}
+
+/// Records a new import in state `berjalan` and returns its id.
+pub fn begin(
+    conn: &mut DbConnection,
+    extract_date: NaiveDate,
+    file_name: &str,
+    user_id: Option<i32>,
+) -> QueryResult<i32> {
+    let at = now();
+    crate::with_backend!(conn, c => diesel::insert_into(roster_imports::table)
+        .values((
+            roster_imports::extract_date.eq(extract_date),
+            roster_imports::file_name.eq(file_name),
+            roster_imports::imported_by.eq(user_id),
+            roster_imports::state.eq("berjalan"),
+            roster_imports::started_at.eq(at),
+            roster_imports::updated_at.eq(at),
+        ))
+        .returning(roster_imports::id)
+        .get_result(c))
+}
+
+/// Marks imports left `berjalan` by a stopped server as failed (re-running them is safe).
+pub fn fail_interrupted(conn: &mut DbConnection) -> QueryResult<usize> {
+    diesel::update(roster_imports::table.filter(roster_imports::state.eq("berjalan")))
+        .set((
+            roster_imports::state.eq("gagal"),
+            roster_imports::message.eq(
+                "Terputus karena server berhenti. Baris yang sudah diproses tersimpan; \
+                 unggah berkas yang sama lagi untuk melanjutkan.",
+            ),
+            roster_imports::updated_at.eq(now()),
+        ))
+        .execute(conn)
+}
+
+/// Runs import `import_id` of the file at `path`. Calls `on_progress` after every batch.
+/// A file that cannot be read at all fails the import with a message; bad rows do not.
+pub fn run(
+    conn: &mut DbConnection,
+    import_id: i32,
+    path: &Path,
+    extract_date: NaiveDate,
+    importer: &Importer<'_>,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<Progress, String> {
+    match run_inner(conn, import_id, path, extract_date, importer, on_progress) {
+        Ok(progress) => Ok(progress),
+        Err(message) => {
+            let _ = diesel::update(roster_imports::table.find(import_id))
+                .set((
+                    roster_imports::state.eq("gagal"),
+                    roster_imports::message.eq(&message),
+                    roster_imports::updated_at.eq(now()),
+                ))
+                .execute(conn);
+            Err(message)
+        }
+    }
+}
+
+fn db_error(e: diesel::result::Error) -> String {
+    tracing::error!(error = %e, "roster import: database error");
+    format!("Kesalahan basis data: {e}")
+}
+
+fn run_inner(
+    conn: &mut DbConnection,
+    import_id: i32,
+    path: &Path,
+    extract_date: NaiveDate,
+    importer: &Importer<'_>,
+    on_progress: &mut dyn FnMut(&Progress),
+) -> Result<Progress, String> {
+    let known: HashSet<String> = regions::table
+        .filter(regions::level.eq("desa_kelurahan"))
+        .select(regions::code)
+        .load::<String>(conn)
+        .map_err(db_error)?
+        .into_iter()
+        .collect();
+    let region_ok = |code: &str| -> Result<(), &'static str> {
+        if !known.contains(code) {
+            Err("Kode desa/kelurahan tidak dikenal.")
+        } else if importer.user.is_some_and(|u| !u.covers(code)) {
+            Err("Di luar wilayah Anda.")
+        } else {
+            Ok(())
+        }
+    };
+    let mut source = RowSource::open(path)?;
+    let header = match source.next_row() {
+        Some(Ok((_, cells))) => Header::parse(&cells)?,
+        Some(Err(message)) => return Err(message),
+        None => return Err("Berkas kosong.".into()),
+    };
+
+    let mut progress = Progress::default();
+    let mut tally = Tally::default();
+    // Keys seen so far, hashed (8 bytes a member): a member listed twice counts once.
+    let hasher = std::collections::hash_map::RandomState::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let mut batch: Vec<RosterRow> = Vec::with_capacity(BATCH);
+    let mut errors: Vec<CellError> = Vec::new();
+    let mut errors_kept = 0;
+    loop {
+        let next = source.next_row();
+        let end = next.is_none();
+        if let Some(row) = next {
+            let (line, cells) = row?;
+            if cells.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            progress.rows_read += 1;
+            match check(&header, line, &cells, &region_ok) {
+                Ok(row) => {
+                    if seen.insert(hasher.hash_one(row.key())) {
+                        tally.add(&row);
+                        batch.push(row);
+                    } else {
+                        progress.rows_invalid += 1;
+                        errors.push(CellError {
+                            line,
+                            column: if row.nik.is_some() { "nik" } else { "no_kartu_jkn" }.into(),
+                            value: String::new(),
+                            message: "Peserta yang sama sudah ada di baris sebelumnya; baris ini dilewati."
+                                .into(),
+                        });
+                    }
+                }
+                Err(row_errors) => {
+                    progress.rows_invalid += 1;
+                    errors.extend(row_errors);
+                }
+            }
+        }
+        if batch.len() >= BATCH || (end && (!batch.is_empty() || !errors.is_empty())) {
+            progress.permille = source.permille();
+            let keep = (MAX_ERRORS - errors_kept).max(0) as usize;
+            errors.truncate(keep);
+            errors_kept += errors.len() as i32;
+            let outcome = write_transaction(conn, |conn| {
+                let outcome = apply_batch(conn, &batch, extract_date, import_id, importer)?;
+                save_errors(conn, import_id, &errors)?;
+                let mut after = progress.clone();
+                after.absorb(&outcome);
+                save_progress(conn, import_id, &after)?;
+                Ok::<_, diesel::result::Error>(outcome)
+            })
+            .map_err(db_error)?;
+            progress.absorb(&outcome);
+            batch.clear();
+            errors.clear();
+            on_progress(&progress);
+        }
+        if end {
+            break;
+        }
+    }
+    progress.permille = 1000;
+    write_transaction(conn, |conn| {
+        derive_figures(conn, &tally, extract_date, importer)?;
+        save_progress(conn, import_id, &progress)?;
+        diesel::update(roster_imports::table.find(import_id))
+            .set(roster_imports::state.eq("selesai"))
+            .execute(conn)?;
+        audit::record(
+            conn,
+            importer.user_id(),
+            "roster.import",
+            "roster_import",
+            &import_id.to_string(),
+            &format!(
+                "file={} date={extract_date} rows={} invalid={} created={} changed={} confirmed={} flagged={}",
+                path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
+                progress.rows_read,
+                progress.rows_invalid,
+                progress.members_created,
+                progress.members_changed,
+                progress.claims_confirmed,
+                progress.claims_flagged
+            ),
+        )
+    })
+    .map_err(db_error)?;
+    on_progress(&progress);
+    Ok(progress)
+}
+
+impl Progress {
+    fn absorb(&mut self, o: &BatchOutcome) {
+        self.members_created += o.members_created;
+        self.members_changed += o.members_changed;
+        self.households_created += o.households_created;
+        self.claims_confirmed += o.claims_confirmed;
+        self.claims_flagged += o.claims_flagged;
+    }
+}
+
+fn save_progress(conn: &mut DbConnection, import_id: i32, p: &Progress) -> QueryResult<()> {
+    diesel::update(roster_imports::table.find(import_id))
+        .set((
+            roster_imports::percent_done.eq(p.permille / 10),
+            roster_imports::rows_read.eq(p.rows_read),
+            roster_imports::rows_invalid.eq(p.rows_invalid),
+            roster_imports::members_created.eq(p.members_created),
+            roster_imports::members_changed.eq(p.members_changed),
+            roster_imports::households_created.eq(p.households_created),
+            roster_imports::claims_confirmed.eq(p.claims_confirmed),
+            roster_imports::claims_flagged.eq(p.claims_flagged),
+            roster_imports::updated_at.eq(now()),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+fn save_errors(conn: &mut DbConnection, import_id: i32, errors: &[CellError]) -> QueryResult<()> {
+    // One row per (line, column): a re-reported cell keeps its first message.
+    let mut unique: HashMap<(usize, &str), &CellError> = HashMap::new();
+    for e in errors {
+        unique.entry((e.line, e.column.as_str())).or_insert(e);
+    }
+    let values: Vec<_> = unique
+        .values()
+        .map(|e| {
+            (
+                roster_import_errors::import_id.eq(import_id),
+                roster_import_errors::line.eq(e.line as i32),
+                roster_import_errors::column_name.eq(&e.column),
+                roster_import_errors::value.eq(&e.value),
+                roster_import_errors::message.eq(&e.message),
+            )
+        })
+        .collect();
+    for chunk in values.chunks(2_000) {
+        crate::with_backend!(conn, c => diesel::insert_into(roster_import_errors::table).values(chunk).execute(c))?;
+    }
+    Ok(())
+}
+
+/// Registered and active members per kelurahan (and segment) among the extract's valid rows.
+#[derive(Default)]
+struct Tally {
+    regions: HashMap<String, RegionTally>,
+}
+
+#[derive(Default)]
+struct RegionTally {
+    registered: i64,
+    active: i64,
+    segments: HashMap<Segment, (i64, i64)>,
+}
+
+impl Tally {
+    fn add(&mut self, row: &RosterRow) {
+        let region = self.regions.entry(row.region_code.clone()).or_default();
+        let registered = matches!(row.status, MemberStatus::Active | MemberStatus::Inactive)
+            && row.segment != Segment::NotRegistered;
+        if !registered {
+            return;
+        }
+        let active = row.status == MemberStatus::Active;
+        region.registered += 1;
+        region.active += i64::from(active);
+        let seg = region.segments.entry(row.segment).or_default();
+        seg.0 += 1;
+        seg.1 += i64::from(active);
+    }
+}
+
+#[derive(Default)]
+struct BatchOutcome {
+    members_created: i32,
+    members_changed: i32,
+    households_created: i32,
+    claims_confirmed: i32,
+    claims_flagged: i32,
+}
+
+#[derive(Queryable, Clone)]
+struct Existing {
+    id: i32,
+    household_id: i32,
+    nik: Option<String>,
+    jkn_number: Option<String>,
+    name: String,
+    sex: String,
+    birth_date: NaiveDate,
+    segment: String,
+    class: Option<String>,
+    status: String,
+    inactive_reason: Option<String>,
+    region_code: String,
+}
+
+type ExistingColumns = (
+    members::id,
+    members::household_id,
+    members::nik,
+    members::jkn_number,
+    members::name,
+    members::sex,
+    members::birth_date,
+    members::segment,
+    members::class,
+    members::status,
+    members::inactive_reason,
+    households::region_code,
+);
+const EXISTING: ExistingColumns = (
+    members::id,
+    members::household_id,
+    members::nik,
+    members::jkn_number,
+    members::name,
+    members::sex,
+    members::birth_date,
+    members::segment,
+    members::class,
+    members::status,
+    members::inactive_reason,
+    households::region_code,
+);
+
+impl Existing {
+    fn status_differs(&self, row: &RosterRow) -> bool {
+        self.segment != row.segment.as_str()
+            || self.status != row.status.as_str()
+            || self.inactive_reason.as_deref() != row.inactive_reason.map(|r| r.as_str())
+    }
+
+    fn differs(&self, row: &RosterRow) -> bool {
+        self.status_differs(row)
+            || self.name != row.name
+            || self.sex != row.sex.as_str()
+            || self.birth_date != row.birth_date
+            || self.class.as_deref() != row.class.map(|c| c.as_str())
+            || (row.jkn_number.is_some() && self.jkn_number != row.jkn_number)
+            || (self.nik.is_none() && row.nik.is_some())
+            || self.region_code != row.region_code
+    }
+}
+
+/// Where a household is looked up: its KK number in the kelurahan, else RT/RW and address.
+#[derive(Clone, PartialEq, Eq, Hash)]
+enum HouseholdKey {
+    Kk(String, String),
+    Address(String, String, String, String),
+}
+
+impl HouseholdKey {
+    fn of(row: &RosterRow) -> Self {
+        match &row.nomor_kk {
+            Some(kk) => HouseholdKey::Kk(row.region_code.clone(), kk.clone()),
+            None => HouseholdKey::Address(
+                row.region_code.clone(),
+                row.rt.clone(),
+                row.rw.clone(),
+                row.address.to_lowercase(),
+            ),
+        }
+    }
+}
+
+fn apply_batch(
+    conn: &mut DbConnection,
+    rows: &[RosterRow],
+    date: NaiveDate,
+    import_id: i32,
+    importer: &Importer<'_>,
+) -> QueryResult<BatchOutcome> {
+    let mut outcome = BatchOutcome::default();
+    if rows.is_empty() {
+        return Ok(outcome);
+    }
+    let at = now();
+    let existing = find_existing(conn, rows)?;
+    let ids: Vec<i32> = existing.values().map(|e| e.id).collect();
+    let last_seen: HashMap<i32, NaiveDate> = member_history::table
+        .filter(member_history::member_id.eq_any(&ids))
+        .group_by(member_history::member_id)
+        .select((
+            member_history::member_id,
+            diesel::dsl::max(member_history::valid_from),
+        ))
+        .load::<(i32, Option<NaiveDate>)>(conn)?
+        .into_iter()
+        .filter_map(|(id, d)| d.map(|d| (id, d)))
+        .collect();
+
+    // Which rows need a household looked up or made: new members, and members the extract
+    // places in another kelurahan.
+    let needs_household = |row: &RosterRow| match existing.get(&row.key()) {
+        None => true,
+        Some(e) => {
+            e.region_code != row.region_code && last_seen.get(&e.id).is_none_or(|d| date >= *d)
+        }
+    };
+    let wanted: Vec<HouseholdKey> = rows
+        .iter()
+        .filter(|r| needs_household(r))
+        .map(HouseholdKey::of)
+        .collect();
+    let mut homes = find_households(conn, &wanted)?;
+    let missing: Vec<&RosterRow> = {
+        let mut keys = HashSet::new();
+        rows.iter()
+            .filter(|r| needs_household(r))
+            .filter(|r| {
+                let key = HouseholdKey::of(r);
+                !homes.contains_key(&key) && keys.insert(key)
+            })
+            .collect()
+    };
+    if !missing.is_empty() {
+        let values: Vec<_> = missing
+            .iter()
+            .map(|r| {
+                (
+                    households::region_code.eq(&r.region_code),
+                    households::rt.eq(&r.rt),
+                    households::rw.eq(&r.rw),
+                    households::address.eq(&r.address),
+                    households::nomor_kk.eq(&r.nomor_kk),
+                    households::landmark.eq(""),
+                    households::search_text.eq(format!("{} ", r.address).to_lowercase()),
+                    households::open_members.eq(0),
+                    households::priority_members.eq(0),
+                    households::created_by.eq(importer.user_id()),
+                    households::created_at.eq(at),
+                    households::updated_at.eq(at),
+                )
+            })
+            .collect();
+        for chunk in values.chunks(BATCH) {
+            crate::with_backend!(conn, c => diesel::insert_into(households::table).values(chunk).execute(c))?;
+        }
+        outcome.households_created = missing.len() as i32;
+        homes = find_households(conn, &wanted)?;
+    }
+
+    let mut touched_households: HashSet<i32> = HashSet::new();
+    let mut history: Vec<(i32, &RosterRow)> = Vec::new();
+    let mut new_rows: Vec<(&RosterRow, i32)> = Vec::new();
+    for row in rows {
+        let household = needs_household(row)
+            .then(|| homes.get(&HouseholdKey::of(row)).copied())
+            .flatten();
+        match existing.get(&row.key()) {
+            None => {
+                let Some(household) = household else { continue };
+                new_rows.push((row, household));
+                touched_households.insert(household);
+            }
+            Some(e) => {
+                let newer = last_seen.get(&e.id).is_none_or(|d| date >= *d);
+                if newer && e.differs(row) {
+                    let household_id = household.unwrap_or(e.household_id);
+                    diesel::update(members::table.find(e.id))
+                        .set((
+                            members::household_id.eq(household_id),
+                            members::nik.eq(row.nik.as_ref().or(e.nik.as_ref())),
+                            members::name.eq(&row.name),
+                            members::name_search.eq(row.name.to_lowercase()),
+                            members::sex.eq(row.sex.as_str()),
+                            members::birth_date.eq(row.birth_date),
+                            members::jkn_number
+                                .eq(row.jkn_number.as_ref().or(e.jkn_number.as_ref())),
+                            members::segment.eq(row.segment.as_str()),
+                            members::class.eq(row.class.map(|c| c.as_str())),
+                            members::status.eq(row.status.as_str()),
+                            members::inactive_reason.eq(row.inactive_reason.map(|r| r.as_str())),
+                            members::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    touched_households.insert(e.household_id);
+                    touched_households.insert(household_id);
+                }
+                if newer && e.status_differs(row) {
+                    outcome.members_changed += 1;
+                }
+                if !newer || !last_seen.contains_key(&e.id) || e.status_differs(row) {
+                    history.push((e.id, row));
+                }
+            }
+        }
+    }
+
+    // New members: inserted together, then found again by NIK (or card number) for their ids.
+    let mut created: HashMap<String, i32> = HashMap::new();
+    if !new_rows.is_empty() {
+        let values: Vec<_> = new_rows
+            .iter()
+            .map(|(r, household)| {
+                (
+                    members::household_id.eq(*household),
+                    members::nik.eq(&r.nik),
+                    members::name.eq(&r.name),
+                    members::name_search.eq(r.name.to_lowercase()),
+                    members::sex.eq(r.sex.as_str()),
+                    members::birth_date.eq(r.birth_date),
+                    members::relationship.eq("lainnya"),
+                    members::jkn_number.eq(&r.jkn_number),
+                    members::segment.eq(r.segment.as_str()),
+                    members::class.eq(r.class.map(|c| c.as_str())),
+                    members::status.eq(r.status.as_str()),
+                    members::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
+                    members::created_by.eq(importer.user_id()),
+                    members::created_at.eq(at),
+                    members::updated_at.eq(at),
+                )
+            })
+            .collect();
+        for chunk in values.chunks(BATCH) {
+            crate::with_backend!(conn, c => diesel::insert_into(members::table).values(chunk).execute(c))?;
+        }
+        outcome.members_created = new_rows.len() as i32;
+        let niks: Vec<&str> = new_rows
+            .iter()
+            .filter_map(|(r, _)| r.nik.as_deref())
+            .collect();
+        for (id, nik) in members::table
+            .filter(members::nik.eq_any(&niks))
+            .select((members::id, members::nik))
+            .load::<(i32, Option<String>)>(conn)?
+        {
+            if let Some(nik) = nik {
+                created.insert(format!("n{nik}"), id);
+            }
+        }
+        let by_card: Vec<&str> = new_rows
+            .iter()
+            .filter(|(r, _)| r.nik.is_none())
+            .filter_map(|(r, _)| r.jkn_number.as_deref())
+            .collect();
+        if !by_card.is_empty() {
+            for (id, jkn) in members::table
+                .filter(members::jkn_number.eq_any(&by_card))
+                .filter(members::nik.is_null())
+                .order(members::id.asc())
+                .select((members::id, members::jkn_number))
+                .load::<(i32, Option<String>)>(conn)?
+            {
+                if let Some(jkn) = jkn {
+                    created.insert(format!("j{jkn}"), id);
+                }
+            }
+        }
+        for (row, _) in &new_rows {
+            if let Some(id) = created.get(&row.key()) {
+                history.push((*id, row));
+            }
+        }
+    }
+
+    // History: one row per member and extract date (replaced on a re-run).
+    if !history.is_empty() {
+        let ids: Vec<i32> = history.iter().map(|(id, _)| *id).collect();
+        diesel::delete(
+            member_history::table
+                .filter(member_history::member_id.eq_any(&ids))
+                .filter(member_history::valid_from.eq(date)),
+        )
+        .execute(conn)?;
+        let values: Vec<_> = history
+            .iter()
+            .map(|(id, r)| {
+                (
+                    member_history::member_id.eq(*id),
+                    member_history::valid_from.eq(date),
+                    member_history::segment.eq(r.segment.as_str()),
+                    member_history::status.eq(r.status.as_str()),
+                    member_history::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
+                    member_history::import_id.eq(import_id),
+                )
+            })
+            .collect();
+        for chunk in values.chunks(BATCH) {
+            crate::with_backend!(conn, c => diesel::insert_into(member_history::table).values(chunk).execute(c))?;
+        }
+    }
+
+    refresh_households(conn, &touched_households)?;
+
+    // Reconciliation against the claims of the members in this batch.
+    let member_of = |row: &RosterRow| {
+        existing
+            .get(&row.key())
+            .map(|e| e.id)
+            .or_else(|| created.get(&row.key()).copied())
+    };
+    let active: Vec<i32> = rows
+        .iter()
+        .filter(|r| r.status == MemberStatus::Active)
+        .filter_map(member_of)
+        .collect();
+    let inactive: Vec<i32> = rows
+        .iter()
+        .filter(|r| r.status != MemberStatus::Active)
+        .filter_map(member_of)
+        .collect();
+    let (confirmed, flagged) = reconcile(conn, &active, &inactive, date)?;
+    outcome.claims_confirmed = confirmed;
+    outcome.claims_flagged = flagged;
+    Ok(outcome)
+}
+
+/// Members already known for the batch's rows, by row key: NIK first, then card number (only
+/// members recorded without a NIK are matched by card).
+fn find_existing(
+    conn: &mut DbConnection,
+    rows: &[RosterRow],
+) -> QueryResult<HashMap<String, Existing>> {
+    let niks: Vec<&str> = rows.iter().filter_map(|r| r.nik.as_deref()).collect();
+    let mut found: HashMap<String, Existing> = HashMap::new();
+    for e in members::table
+        .inner_join(households::table)
+        .filter(members::nik.eq_any(&niks))
+        .select(EXISTING)
+        .load::<Existing>(conn)?
+    {
+        if let Some(nik) = &e.nik {
+            found.insert(format!("n{nik}"), e);
+        }
+    }
+    let unmatched: Vec<&RosterRow> = rows
+        .iter()
+        .filter(|r| r.jkn_number.is_some() && !found.contains_key(&r.key()))
+        .collect();
+    if unmatched.is_empty() {
+        return Ok(found);
+    }
+    let cards: Vec<&str> = unmatched
+        .iter()
+        .filter_map(|r| r.jkn_number.as_deref())
+        .collect();
+    let by_card: HashMap<String, Existing> = members::table
+        .inner_join(households::table)
+        .filter(members::jkn_number.eq_any(&cards))
+        .filter(members::nik.is_null())
+        .order(members::id.desc())
+        .select(EXISTING)
+        .load::<Existing>(conn)?
+        .into_iter()
+        .filter_map(|e| e.jkn_number.clone().map(|j| (j, e)))
+        .collect();
+    for row in unmatched {
+        if let Some(e) = row.jkn_number.as_ref().and_then(|j| by_card.get(j)) {
+            found.insert(row.key(), e.clone());
+        }
+    }
+    Ok(found)
+}
+
+/// Households for the keys, lowest id first when several match.
+fn find_households(
+    conn: &mut DbConnection,
+    keys: &[HouseholdKey],
+) -> QueryResult<HashMap<HouseholdKey, i32>> {
+    let mut regions_kk: Vec<&str> = Vec::new();
+    let mut kks: Vec<&str> = Vec::new();
+    let mut regions_addr: Vec<&str> = Vec::new();
+    let mut addresses: Vec<&str> = Vec::new();
+    for key in keys {
+        match key {
+            HouseholdKey::Kk(region, kk) => {
+                regions_kk.push(region);
+                kks.push(kk);
+            }
+            HouseholdKey::Address(region, _, _, address) => {
+                regions_addr.push(region);
+                addresses.push(address);
+            }
+        }
+    }
+    let mut found: HashMap<HouseholdKey, i32> = HashMap::new();
+    if !kks.is_empty() {
+        regions_kk.sort_unstable();
+        regions_kk.dedup();
+        for (id, region, kk) in households::table
+            .filter(households::nomor_kk.eq_any(&kks))
+            .filter(households::region_code.eq_any(&regions_kk))
+            .order(households::id.desc())
+            .select((
+                households::id,
+                households::region_code,
+                households::nomor_kk,
+            ))
+            .load::<(i32, String, Option<String>)>(conn)?
+        {
+            if let Some(kk) = kk {
+                found.insert(HouseholdKey::Kk(region, kk), id);
+            }
+        }
+    }
+    if !addresses.is_empty() {
+        regions_addr.sort_unstable();
+        regions_addr.dedup();
+        for (id, region, rt, rw, address) in households::table
+            .filter(lower(households::address).eq_any(&addresses))
+            .filter(households::region_code.eq_any(&regions_addr))
+            .order(households::id.desc())
+            .select((
+                households::id,
+                households::region_code,
+                households::rt,
+                households::rw,
+                households::address,
+            ))
+            .load::<(i32, String, String, String, String)>(conn)?
+        {
+            found.insert(
+                HouseholdKey::Address(region, rt, rw, address.to_lowercase()),
+                id,
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// Recomputes the worklist counts of many households in a few statements, writing only the
+/// households whose counts changed.
+pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = ids.iter().copied().collect();
+    for chunk in ids.chunks(5_000) {
+        let mut counts: HashMap<i32, (i32, i32)> = chunk.iter().map(|id| (*id, (0, 0))).collect();
+        for (household, segment, status, reason) in members::table
+            .filter(members::household_id.eq_any(chunk))
+            .select((
+                members::household_id,
+                members::segment,
+                members::status,
+                members::inactive_reason,
+            ))
+            .load::<(i32, String, String, Option<String>)>(conn)?
+        {
+            let entry = counts.entry(household).or_default();
+            if MemberStatus::parse(&status).is_some_and(MemberStatus::is_open) {
+                entry.0 += 1;
+            }
+            if is_priority(&segment, &status, reason.as_deref()) {
+                entry.1 += 1;
+            }
+        }
+        for (id, open, priority, last, rank) in households::table
+            .filter(households::id.eq_any(chunk))
+            .select((
+                households::id,
+                households::open_members,
+                households::priority_members,
+                households::last_visited_on,
+                households::worklist_rank,
+            ))
+            .load::<(i32, i32, i32, Option<NaiveDate>, i32)>(conn)?
+        {
+            let (new_open, new_priority) = counts.get(&id).copied().unwrap_or_default();
+            let new_rank = worklist_rank(new_open, new_priority, last);
+            if (open, priority, rank) != (new_open, new_priority, new_rank) {
+                diesel::update(households::table.find(id))
+                    .set((
+                        households::open_members.eq(new_open),
+                        households::priority_members.eq(new_priority),
+                        households::worklist_rank.eq(new_rank),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Confirms the reported claims of members the roster shows active (reported on or before the
+/// extract date), and flags those still inactive `FLAG_AFTER_DAYS` after their report.
+fn reconcile(
+    conn: &mut DbConnection,
+    active: &[i32],
+    inactive: &[i32],
+    date: NaiveDate,
+) -> QueryResult<(i32, i32)> {
+    let reported = ClaimState::Reported.as_str();
+    let to_confirm: Vec<(i32, i32, String, i32, Option<NaiveDate>)> = if active.is_empty() {
+        Vec::new()
+    } else {
+        reactivations::table
+            .filter(reactivations::member_id.eq_any(active))
+            .filter(reactivations::state.eq(reported))
+            .filter(reactivations::reported_on.le(date))
+            .select((
+                reactivations::id,
+                reactivations::member_id,
+                reactivations::region_code,
+                reactivations::reported_by,
+                reactivations::flagged_on,
+            ))
+            .load(conn)?
+    };
+    let at = now();
+    for (id, member_id, region, reporter, flagged_on) in &to_confirm {
+        diesel::update(reactivations::table.find(id))
+            .set((
+                reactivations::state.eq(ClaimState::Confirmed.as_str()),
+                reactivations::decided_via.eq("roster"),
+                reactivations::decided_at.eq(at),
+                reactivations::decision_reason.eq(format!("Aktif di data BPJS per {date}")),
+            ))
+            .execute(conn)?;
+        bump_activity(
+            conn,
+            region,
+            *reporter,
+            ActivityDelta {
+                reported: -1,
+                confirmed: 1,
+                flagged: -i32::from(flagged_on.is_some()),
+                ..Default::default()
+            },
+        )?;
+        audit::record(
+            conn,
+            None,
+            "reactivation.confirm_by_roster",
+            "member",
+            &member_id.to_string(),
+            &format!("claim {id}, extract {date}"),
+        )?;
+    }
+    let to_flag: Vec<(i32, String, i32)> = if inactive.is_empty() {
+        Vec::new()
+    } else {
+        reactivations::table
+            .filter(reactivations::member_id.eq_any(inactive))
+            .filter(reactivations::state.eq(reported))
+            .filter(reactivations::flagged_on.is_null())
+            .filter(reactivations::reported_on.le(date - Duration::days(FLAG_AFTER_DAYS)))
+            .select((
+                reactivations::id,
+                reactivations::region_code,
+                reactivations::reported_by,
+            ))
+            .load(conn)?
+    };
+    for (id, region, reporter) in &to_flag {
+        diesel::update(reactivations::table.find(id))
+            .set(reactivations::flagged_on.eq(date))
+            .execute(conn)?;
+        bump_activity(
+            conn,
+            region,
+            *reporter,
+            ActivityDelta {
+                flagged: 1,
+                ..Default::default()
+            },
+        )?;
+    }
+    Ok((to_confirm.len() as i32, to_flag.len() as i32))
+}
+
+/// Writes the extract date's registered/active per kelurahan (and per segment) from the
+/// roster, keeping the population from imported figures (of that date, else the nearest
+/// earlier one, else the nearest later one), then rebuilds that date's roll-ups.
+fn derive_figures(
+    conn: &mut DbConnection,
+    tally: &Tally,
+    date: NaiveDate,
+    importer: &Importer<'_>,
+) -> QueryResult<()> {
+    let codes: Vec<&String> = tally.regions.keys().collect();
+    let at = now();
+    for chunk in codes.chunks(2_000) {
+        let known: Vec<(String, NaiveDate, i32)> = figures::table
+            .filter(figures::region_code.eq_any(chunk))
+            .select((
+                figures::region_code,
+                figures::figure_date,
+                figures::population,
+            ))
+            .load(conn)?;
+        let mut population: HashMap<&str, (NaiveDate, i32)> = HashMap::new();
+        let mut on_date: HashSet<&str> = HashSet::new();
+        for (code, day, pop) in &known {
+            if *day == date {
+                on_date.insert(code);
+            }
+            // Closest date wins, earlier before later at the same distance.
+            let distance = |d: NaiveDate| ((d - date).num_days().abs(), d > date);
+            let better = population
+                .get(code.as_str())
+                .is_none_or(|(d, _)| distance(*day) < distance(*d));
+            if better {
+                population.insert(code, (*day, *pop));
+            }
+        }
+        for code in chunk {
+            let t = &tally.regions[*code];
+            if on_date.contains(code.as_str()) {
+                diesel::update(figures::table.find((code.as_str(), date)))
+                    .set((
+                        figures::registered.eq(t.registered as i32),
+                        figures::active.eq(t.active as i32),
+                        figures::source.eq("roster"),
+                        figures::imported_at.eq(at),
+                        figures::imported_by.eq(importer.user_id()),
+                    ))
+                    .execute(conn)?;
+            } else {
+                diesel::insert_into(figures::table)
+                    .values((
+                        figures::region_code.eq(code.as_str()),
+                        figures::figure_date.eq(date),
+                        figures::population
+                            .eq(population.get(code.as_str()).map_or(0, |(_, p)| *p)),
+                        figures::registered.eq(t.registered as i32),
+                        figures::active.eq(t.active as i32),
+                        figures::source.eq("roster"),
+                        figures::imported_at.eq(at),
+                        figures::imported_by.eq(importer.user_id()),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        diesel::delete(
+            figure_segments::table
+                .filter(figure_segments::region_code.eq_any(chunk))
+                .filter(figure_segments::figure_date.eq(date)),
+        )
+        .execute(conn)?;
+        let segments: Vec<_> = chunk
+            .iter()
+            .flat_map(|code| {
+                tally.regions[*code]
+                    .segments
+                    .iter()
+                    .map(move |(segment, (registered, active))| {
+                        (
+                            figure_segments::region_code.eq(code.as_str()),
+                            figure_segments::figure_date.eq(date),
+                            figure_segments::segment.eq(segment.as_str()),
+                            figure_segments::registered.eq(Some(*registered as i32)),
+                            figure_segments::active.eq(Some(*active as i32)),
+                        )
+                    })
+            })
+            .collect();
+        for part in segments.chunks(1_000) {
+            crate::with_backend!(conn, c => diesel::insert_into(figure_segments::table).values(part).execute(c))?;
+        }
+    }
+    crate::figures::store::rebuild_rollups(conn, date)
+}
+
+/// A member's status and segment on a date, from the roster history (`None` before the first
+/// extract that listed them).
+pub fn status_on(
+    conn: &mut DbConnection,
+    member_id: i32,
+    date: NaiveDate,
+) -> QueryResult<Option<(String, String)>> {
+    member_history::table
+        .filter(member_history::member_id.eq(member_id))
+        .filter(member_history::valid_from.le(date))
+        .order(member_history::valid_from.desc())
+        .select((member_history::status, member_history::segment))
+        .first(conn)
+        .optional()
+}
+
+/// Values the importer did not understand, most frequent first: (column, value, rows).
+pub fn unknown_values(
+    conn: &mut DbConnection,
+    import_id: i32,
+    limit: i64,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    roster_import_errors::table
+        .filter(roster_import_errors::import_id.eq(import_id))
+        .filter(roster_import_errors::column_name.eq_any([
+            "segmen",
+            "status",
+            "kelas",
+            "alasan_nonaktif",
+            "jenis_kelamin",
+        ]))
+        .group_by((
+            roster_import_errors::column_name,
+            roster_import_errors::value,
+        ))
+        .select((
+            roster_import_errors::column_name,
+            roster_import_errors::value,
+            diesel::dsl::count_star(),
+        ))
+        .order((
+            diesel::dsl::count_star().desc(),
+            roster_import_errors::value,
+        ))
+        .limit(limit)
+        .load(conn)
+}
+
+/// The invalid rows of an import as CSV: baris, kolom, nilai, pesan. Values that a spreadsheet
+/// would take for a formula are prefixed with an apostrophe.
+pub fn write_error_report(
+    conn: &mut DbConnection,
+    import_id: i32,
+    out: impl std::io::Write,
+) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(out);
+    writer.write_record(["baris", "kolom", "nilai", "pesan"])?;
+    let mut after = 0;
+    loop {
+        let page: Vec<(i32, String, String, String)> = roster_import_errors::table
+            .filter(roster_import_errors::import_id.eq(import_id))
+            .filter(roster_import_errors::line.gt(after))
+            .order((
+                roster_import_errors::line,
+                roster_import_errors::column_name,
+            ))
+            .select((
+                roster_import_errors::line,
+                roster_import_errors::column_name,
+                roster_import_errors::value,
+                roster_import_errors::message,
+            ))
+            .limit(5_000)
+            .load(conn)?;
+        let Some(last) = page.last().map(|r| r.0) else {
+            break;
+        };
+        // A page may end inside a line: take that whole line in the next page.
+        let complete: Vec<_> = if page.len() == 5_000 {
+            page.iter().filter(|r| r.0 < last).collect()
+        } else {
+            page.iter().collect()
+        };
+        if complete.is_empty() {
+            // One line with 5,000 errors cannot happen (14 columns); guard the loop anyway.
+            break;
+        }
+        for (line, column, value, message) in &complete {
+            writer.write_record([
+                line.to_string().as_str(),
+                column,
+                &crate::progress::export::neutralise(value),
+                message,
+            ])?;
+        }
+        after = complete.last().map_or(last, |r| r.0);
+        if page.len() < 5_000 {
+            break;
+        }
+    }
+    writer.flush()?;
+    Ok(())
+}
