@@ -31,6 +31,7 @@ pub fn routes() -> Routes {
     crate::progress::routes::register(&mut routes);
     crate::assignments::routes::register(&mut routes);
     crate::figures::routes::register(&mut routes);
+    crate::roster::routes::register(&mut routes);
     crate::users::routes::register(&mut routes);
     routes
 }
@@ -86,6 +87,15 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     }
     let database = config.database.clone();
     let pool = web::block(move || Db::connect(&database)).await??;
+    {
+        let pool = pool.clone();
+        let stale = pool
+            .run(|conn| Ok(crate::roster::store::fail_interrupted(conn)?))
+            .await?;
+        if stale > 0 {
+            tracing::warn!(count = stale, "roster imports interrupted by the last stop marked failed");
+        }
+    }
     let listener = TcpListener::bind(&config.bind)
         .map_err(|e| anyhow::anyhow!("tidak dapat membuka {}: {e}", config.bind))?;
     let settings = Settings {

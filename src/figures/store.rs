@@ -1,5 +1,7 @@
 //! Importing figures: all rows or none, each date's figures within the importer's areas
-//! replaced, and the roll-ups of every date touched rebuilt in the same transaction.
+//! replaced, and the roll-ups of every date touched rebuilt in the same transaction. Where a
+//! roster import already derived a kelurahan's registered/active members for a date, a figures
+//! file for that date only sets its population.
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -95,6 +97,28 @@ pub fn import(
         for date in &dates {
             replaced += delete_in_scope(conn, user, *date)?;
         }
+        // Where a roster gave registered/active for a date, the file gives only the population.
+        let from_roster: std::collections::HashSet<(String, NaiveDate)> = figures::table
+            .filter(figures::figure_date.eq_any(&dates))
+            .filter(figures::source.eq("roster"))
+            .select((figures::region_code, figures::figure_date))
+            .load::<(String, NaiveDate)>(conn)?
+            .into_iter()
+            .collect();
+        for row in rows {
+            if from_roster.contains(&(row.region_code.clone(), row.date)) {
+                diesel::update(figures::table.find((&row.region_code, row.date)))
+                    .set((
+                        figures::population.eq(row.population as i32),
+                        figures::imported_at.eq(at),
+                    ))
+                    .execute(conn)?;
+            }
+        }
+        let rows: Vec<&FigureRow> = rows
+            .iter()
+            .filter(|r| !from_roster.contains(&(r.region_code.clone(), r.date)))
+            .collect();
         for chunk in rows.chunks(1_000) {
             let values: Vec<_> = chunk
                 .iter()
@@ -160,13 +184,21 @@ fn delete_in_scope(
     date: NaiveDate,
 ) -> QueryResult<usize> {
     let Some(user) = user.filter(|u| !u.sees_everything()) else {
-        return diesel::delete(figures::table.filter(figures::figure_date.eq(date))).execute(conn);
+        return diesel::delete(
+            figures::table
+                .filter(figures::figure_date.eq(date))
+                .filter(figures::source.eq("berkas")),
+        )
+        .execute(conn);
     };
     let mut deleted = 0;
     for area in user.area_codes() {
         let (low, high) = area_range(&area);
         deleted += diesel::delete(
-            figures::table.filter(figures::figure_date.eq(date)).filter(
+            figures::table
+                .filter(figures::figure_date.eq(date))
+                .filter(figures::source.eq("berkas"))
+                .filter(
                 figures::region_code.eq(&area).or(figures::region_code
                     .ge(low)
                     .and(figures::region_code.lt(high))),

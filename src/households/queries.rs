@@ -44,6 +44,8 @@ pub struct HouseholdRow {
     pub household: Household,
     pub head_name: Option<String>,
     pub member_count: i64,
+    /// In a kelurahan the BPJS roster covers, yet no member of it is in the roster.
+    pub not_in_roster: bool,
 }
 
 pub const PAGE_SIZE: i64 = 20;
@@ -145,11 +147,17 @@ pub fn with_heads(
         .load::<(i32, i64)>(conn)?
         .into_iter()
         .collect();
+    let keys: Vec<(i32, &str)> = households
+        .iter()
+        .map(|h| (h.id, h.region_code.as_str()))
+        .collect();
+    let unknown_to_bpjs = crate::roster::store::not_in_roster(conn, &keys)?;
     Ok(households
         .into_iter()
         .map(|household| HouseholdRow {
             head_name: heads.get(&household.id).cloned(),
             member_count: counts.get(&household.id).copied().unwrap_or(0),
+            not_in_roster: unknown_to_bpjs.contains(&household.id),
             household,
         })
         .collect())

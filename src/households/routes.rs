@@ -251,6 +251,7 @@ struct ShowPage {
     members: Vec<Member>,
     visits: Vec<VisitRow>,
     can_edit: bool,
+    not_in_roster: bool,
 }
 
 async fn show(
@@ -261,13 +262,18 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let can_edit = user.records_fieldwork();
     let id = *id;
-    let (household, region, members, visits) = db
+    let (household, region, members, visits, not_in_roster) = db
         .run(move |conn| {
             let household = queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
             let region = crate::regions::queries::get(conn, &household.region_code)?;
             let members = for_household(conn, id)?;
             let visits = visits_of(conn, id)?;
-            Ok((household, region, members, visits))
+            let not_in_roster = !crate::roster::store::not_in_roster(
+                conn,
+                &[(household.id, household.region_code.as_str())],
+            )?
+            .is_empty();
+            Ok((household, region, members, visits, not_in_roster))
         })
         .await?;
     render(
@@ -279,6 +285,7 @@ async fn show(
             members,
             visits,
             can_edit,
+            not_in_roster,
         },
     )
 }

@@ -356,6 +356,7 @@ struct ShowPage {
     can_edit: bool,
     history: Vec<crate::visits::queries::MemberVisitRow>,
     claims: Vec<crate::reactivations::queries::ClaimRow>,
+    roster: Vec<crate::roster::store::HistoryRow>,
 }
 
 async fn show(
@@ -366,11 +367,12 @@ async fn show(
 ) -> Result<HttpResponse, AppError> {
     let (member, household) = load_member(&db, &user, *id).await?;
     let member_id = member.id;
-    let (history, claims) = db
+    let (history, claims, roster) = db
         .run(move |conn| {
             Ok((
                 crate::visits::queries::for_member(conn, member_id)?,
                 crate::reactivations::queries::for_member(conn, member_id)?,
+                crate::roster::store::history_of(conn, member_id)?,
             ))
         })
         .await?;
@@ -390,6 +392,7 @@ async fn show(
             household,
             history,
             claims,
+            roster,
         },
     )
 }

@@ -176,11 +176,13 @@ pub struct Activity {
     pub reported: i64,
     pub confirmed: i64,
     pub rejected: i64,
+    /// Still waiting, and still inactive in the roster 30 days after the report.
+    pub flagged: i64,
     pub last_visit_on: Option<NaiveDate>,
 }
 
 #[derive(Queryable)]
-struct ActivityRow(i32, String, i32, i32, i32, i32, i32, Option<NaiveDate>);
+struct ActivityRow(i32, String, i32, i32, i32, i32, i32, i32, Option<NaiveDate>);
 
 pub fn activity_within(conn: &mut DbConnection, code: &str) -> QueryResult<Vec<Activity>> {
     let mut q = field_activity::table
@@ -193,6 +195,7 @@ pub fn activity_within(conn: &mut DbConnection, code: &str) -> QueryResult<Vec<A
             field_activity::reported,
             field_activity::confirmed,
             field_activity::rejected,
+            field_activity::flagged,
             field_activity::last_visit_on,
         ))
         .into_boxed();
@@ -201,7 +204,7 @@ pub fn activity_within(conn: &mut DbConnection, code: &str) -> QueryResult<Vec<A
     }
     let rows: Vec<ActivityRow> = q.load(conn)?;
     let mut by_user: HashMap<i32, Activity> = HashMap::new();
-    for ActivityRow(user_id, name, v, h, rep, conf, rej, last) in rows {
+    for ActivityRow(user_id, name, v, h, rep, conf, rej, flagged, last) in rows {
         let a = by_user.entry(user_id).or_insert_with(|| Activity {
             user_id,
             name,
@@ -212,6 +215,7 @@ pub fn activity_within(conn: &mut DbConnection, code: &str) -> QueryResult<Vec<A
         a.reported += i64::from(rep);
         a.confirmed += i64::from(conf);
         a.rejected += i64::from(rej);
+        a.flagged += i64::from(flagged);
         a.last_visit_on = a.last_visit_on.max(last);
     }
     let mut out: Vec<Activity> = by_user.into_values().collect();

@@ -77,6 +77,10 @@ pub struct ClaimRow {
     pub address: String,
     pub region_code: String,
     pub reporter: String,
+    /// Extract date on which the roster still showed the member inactive 30+ days on.
+    pub flagged_on: Option<NaiveDate>,
+    /// `roster` when the BPJS roster confirmed the claim, `petugas` for a supervisor.
+    pub decided_via: Option<String>,
 }
 
 impl ClaimRow {
@@ -94,6 +98,9 @@ impl ClaimRow {
             .as_deref()
             .and_then(Segment::parse)
             .map_or("", Segment::label)
+    }
+    pub fn by_roster(&self) -> bool {
+        self.decided_via.as_deref() == Some("roster")
     }
     pub fn is_pending(&self) -> bool {
         self.state == ClaimState::Reported.as_str()
@@ -119,6 +126,8 @@ macro_rules! claim_rows {
                 households::address,
                 reactivations::region_code,
                 users::full_name,
+                reactivations::flagged_on,
+                reactivations::decided_via,
             ))
     };
 }
@@ -188,7 +197,7 @@ pub fn decide(
     decision: Decision,
     reason: Option<&str>,
 ) -> QueryResult<usize> {
-    let claims: Vec<(i32, i32, Option<String>, String, i32)> = {
+    let claims: Vec<(i32, i32, Option<String>, String, i32, Option<NaiveDate>)> = {
         let q = reactivations::table
             .filter(reactivations::id.eq_any(ids))
             .filter(reactivations::state.eq(ClaimState::Reported.as_str()))
@@ -198,6 +207,7 @@ pub fn decide(
                 reactivations::segment,
                 reactivations::region_code,
                 reactivations::reported_by,
+                reactivations::flagged_on,
             ))
             .into_boxed();
         if user.sees_everything() {
@@ -212,7 +222,7 @@ pub fn decide(
         Decision::Confirm => ClaimState::Confirmed,
         Decision::Reject => ClaimState::Rejected,
     };
-    for (id, member_id, segment, region_code, reporter) in &claims {
+    for (id, member_id, segment, region_code, reporter, flagged_on) in &claims {
         let confirmed = matches!(decision, Decision::Confirm);
         crate::progress::queries::bump_activity(
             conn,
@@ -222,6 +232,7 @@ pub fn decide(
                 reported: -1,
                 confirmed: i32::from(confirmed),
                 rejected: i32::from(!confirmed),
+                flagged: -i32::from(flagged_on.is_some()),
                 ..Default::default()
             },
         )?;
@@ -229,6 +240,7 @@ pub fn decide(
             .set((
                 reactivations::state.eq(state.as_str()),
                 reactivations::decided_by.eq(user.id),
+                reactivations::decided_via.eq("petugas"),
                 reactivations::decided_at.eq(at),
                 reactivations::decision_reason.eq(reason),
             ))

@@ -1114,3 +1114,85 @@ pub fn write_error_report(
     writer.flush()?;
     Ok(())
 }
+
+/// One period of a member's roster history.
+#[derive(Queryable, Debug, Clone)]
+pub struct HistoryRow {
+    pub valid_from: NaiveDate,
+    pub status: String,
+    pub segment: String,
+    pub inactive_reason: Option<String>,
+}
+
+impl HistoryRow {
+    pub fn status_label(&self) -> &'static str {
+        MemberStatus::parse(&self.status).map_or("?", MemberStatus::label)
+    }
+    pub fn segment_label(&self) -> &'static str {
+        Segment::parse(&self.segment).map_or("?", Segment::label)
+    }
+    pub fn reason_label(&self) -> &'static str {
+        self.inactive_reason
+            .as_deref()
+            .and_then(crate::members::InactiveReason::parse)
+            .map_or("", crate::members::InactiveReason::label)
+    }
+}
+
+/// A member's roster history, latest first.
+pub fn history_of(conn: &mut DbConnection, member_id: i32) -> QueryResult<Vec<HistoryRow>> {
+    member_history::table
+        .filter(member_history::member_id.eq(member_id))
+        .order(member_history::valid_from.desc())
+        .select((
+            member_history::valid_from,
+            member_history::status,
+            member_history::segment,
+            member_history::inactive_reason,
+        ))
+        .limit(60)
+        .load(conn)
+}
+
+/// Of these households (id, kelurahan), those in a kelurahan a roster has covered but none of
+/// whose members any roster listed: the field found them, BPJS does not know them.
+pub fn not_in_roster(
+    conn: &mut DbConnection,
+    households: &[(i32, &str)],
+) -> QueryResult<HashSet<i32>> {
+    if households.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut codes: Vec<&str> = households.iter().map(|(_, c)| *c).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let covered: HashSet<String> = figures::table
+        .filter(figures::region_code.eq_any(&codes))
+        .filter(figures::source.eq("roster"))
+        .select(figures::region_code)
+        .distinct()
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let candidates: Vec<i32> = households
+        .iter()
+        .filter(|(_, code)| covered.contains(*code))
+        .map(|(id, _)| *id)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let listed: HashSet<i32> = member_history::table
+        .inner_join(members::table)
+        .filter(members::household_id.eq_any(&candidates))
+        .filter(member_history::import_id.is_not_null())
+        .select(members::household_id)
+        .distinct()
+        .load::<i32>(conn)?
+        .into_iter()
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect())
+}

@@ -66,6 +66,10 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/progres/{code}/tugaskan", MANAGERS),
     ("GET", "/data/impor", MANAGERS),
     ("POST", "/data/impor", MANAGERS),
+    ("GET", "/data/roster", MANAGERS),
+    ("POST", "/data/roster", MANAGERS),
+    ("GET", "/data/roster/{id}", MANAGERS),
+    ("GET", "/data/roster/{id}/galat", MANAGERS),
 ];
 
 fn rule_of(access: Access) -> Rule {
