@@ -93,7 +93,10 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
             .run(|conn| Ok(crate::roster::store::fail_interrupted(conn)?))
             .await?;
         if stale > 0 {
-            tracing::warn!(count = stale, "roster imports interrupted by the last stop marked failed");
+            tracing::warn!(
+                count = stale,
+                "roster imports interrupted by the last stop marked failed"
+            );
         }
     }
     let listener = TcpListener::bind(&config.bind)

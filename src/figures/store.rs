@@ -199,10 +199,10 @@ fn delete_in_scope(
                 .filter(figures::figure_date.eq(date))
                 .filter(figures::source.eq("berkas"))
                 .filter(
-                figures::region_code.eq(&area).or(figures::region_code
-                    .ge(low)
-                    .and(figures::region_code.lt(high))),
-            ),
+                    figures::region_code.eq(&area).or(figures::region_code
+                        .ge(low)
+                        .and(figures::region_code.lt(high))),
+                ),
         )
         .execute(conn)?;
     }

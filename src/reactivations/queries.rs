@@ -197,7 +197,9 @@ pub fn decide(
     decision: Decision,
     reason: Option<&str>,
 ) -> QueryResult<usize> {
-    let claims: Vec<(i32, i32, Option<String>, String, i32, Option<NaiveDate>)> = {
+    /// id, member, claimed segment, kelurahan, reporter, flagged on.
+    type Claim = (i32, i32, Option<String>, String, i32, Option<NaiveDate>);
+    let claims: Vec<Claim> = {
         let q = reactivations::table
             .filter(reactivations::id.eq_any(ids))
             .filter(reactivations::state.eq(ClaimState::Reported.as_str()))

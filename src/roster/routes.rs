@@ -299,7 +299,9 @@ async fn upload(
     let date = parse_date(&received.date);
     match date {
         None => errors.add("tanggal", "Isi tanggal ekstrak (HH-BB-TTTT)."),
-        Some(d) if d > today() => errors.add("tanggal", "Tanggal ekstrak tidak boleh di masa depan."),
+        Some(d) if d > today() => {
+            errors.add("tanggal", "Tanggal ekstrak tidak boleh di masa depan.")
+        }
         Some(d) if d.year_ce().1 < 2014 => errors.add("tanggal", "JKN dimulai tahun 2014."),
         _ => {}
     }
@@ -366,7 +368,10 @@ async fn show(
             let unknown = store::unknown_values(conn, id, 20)?;
             let errors = roster_import_errors::table
                 .filter(roster_import_errors::import_id.eq(id))
-                .order((roster_import_errors::line, roster_import_errors::column_name))
+                .order((
+                    roster_import_errors::line,
+                    roster_import_errors::column_name,
+                ))
                 .select((
                     roster_import_errors::line,
                     roster_import_errors::column_name,

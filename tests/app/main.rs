@@ -13,4 +13,5 @@ mod health;
 mod helpers;
 mod progress;
 mod regions;
+mod roster;
 mod users_admin;

@@ -439,7 +439,9 @@ async fn confirming_a_reactivation_moves_confirmed_on_the_progress_page() {
     assert_eq!(after["confirmed_reactivations"], 1);
     let (_, page) = app.get_text("/progres/32.73.02.1004").await;
     assert!(
-        page.contains("<td class=\"num\">1</td><td class=\"num\">1</td></tr>"),
+        page.contains(
+            "<td class=\"num\">1</td><td class=\"num\">1</td><td class=\"num\">0</td></tr>"
+        ),
         "confirmed moved: {page}"
     );
 }
