@@ -14,6 +14,7 @@ use diesel::prelude::*;
 use pesiar::config::DatabaseUrl;
 use pesiar::db::schema::{field_activity, households, members, regions, users};
 use pesiar::db::{DbConnection, establish, write_transaction};
+use pesiar::demo_data::Rng;
 use pesiar::with_backend;
 
 #[derive(Parser)]
@@ -29,19 +30,6 @@ struct Args {
     /// Password of the benchmark users (bench.admin, bench.spv, bench.agen).
     #[arg(long, env = "BENCH_PASSWORD", default_value = "bench-password-2026")]
     password: String,
-}
-
-struct Rng(u64);
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
 }
 
 fn codes(conn: &mut DbConnection, low: &str, high: &str) -> Vec<String> {

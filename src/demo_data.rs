@@ -18,19 +18,21 @@ use crate::visits::{Action, Outcome};
 
 const HOUSEHOLDS_PER_KELURAHAN: usize = 30;
 
-struct Rng(u64);
+/// A small deterministic generator (xorshift64) for synthetic data: the same seed gives the same
+/// data. Not for anything secret. Shared with the benchmark generators in `examples/`.
+pub struct Rng(pub u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub fn next_u64(&mut self) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
         self.0
     }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
     }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
     fn chance(&mut self, percent: u64) -> bool {

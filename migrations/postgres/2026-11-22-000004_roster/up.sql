@@ -54,3 +54,7 @@ ALTER TABLE field_activity ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;
 -- Figures derived from a roster keep their registered/active when a figures file for the same
 -- date is imported; only the population is taken from the file.
 ALTER TABLE figures ADD COLUMN source TEXT NOT NULL DEFAULT 'berkas';
+
+-- Names are searched with LIKE '%…%', which no index serves; the index only slowed every
+-- insert (a roster import adds millions of members).
+DROP INDEX members_name_search;

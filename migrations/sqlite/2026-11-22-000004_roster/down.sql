@@ -1,3 +1,4 @@
+CREATE INDEX members_name_search ON members (name_search);
 ALTER TABLE figures DROP COLUMN source;
 ALTER TABLE field_activity DROP COLUMN flagged;
 ALTER TABLE reactivations DROP COLUMN flagged_on;
