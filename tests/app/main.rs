@@ -15,3 +15,4 @@ mod progress;
 mod regions;
 mod roster;
 mod users_admin;
+mod weight;

@@ -62,7 +62,7 @@ async fn upload(
 }
 
 /// Kota Bandung, June 2025: coverage 99.2%, keaktifan 79.96% — just below the bar.
-async fn load_bandung(app: &TestApp, client: &reqwest::Client) {
+pub async fn load_bandung(app: &TestApp, client: &reqwest::Client) {
     let codes = kelurahan_of(app, "32.73").await;
     assert_eq!(codes.len(), 151);
     let csv = spread(&codes, "2025-06-30", 2_591_763, 2_571_029, 2_055_795);
