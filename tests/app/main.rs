@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod browser;
 mod cli;
 mod csrf;
 mod exit;

@@ -1,0 +1,381 @@
+//! Real-browser journeys: headless Chromium at a 360×740 phone viewport, driven through
+//! chromedriver (Debian's `chromium` and `chromium-driver`). Every page visited is saved as a
+//! screenshot under `target/browser/<test>/`, and checked: no horizontal scrolling, no console
+//! error, every field labelled, headings in order.
+//!
+//! Without chromedriver the tests say so and pass, unless `PESIAR_REQUIRE_BROWSER=1` (CI sets
+//! it), where a missing browser fails them.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use pesiar::users::Role;
+use serde_json::json;
+
+use crate::fieldwork::fixture;
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Browser {
+    client: Client,
+    driver: Child,
+    port: u16,
+    shots: PathBuf,
+    step: usize,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Browser {
+    /// A phone-sized browser for the test `name`, or `None` where no browser is installed.
+    async fn start(name: &str) -> Option<Self> {
+        if !std::path::Path::new(CHROMEDRIVER).exists() {
+            assert!(
+                std::env::var("PESIAR_REQUIRE_BROWSER").as_deref() != Ok("1"),
+                "chromedriver is missing: apt-get install chromium chromium-driver"
+            );
+            eprintln!("browser test {name} skipped: {CHROMEDRIVER} is not installed");
+            return None;
+        }
+        let port = free_port();
+        let driver = Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let profile = tempfile::tempdir().unwrap();
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": CHROMIUM,
+                "args": [
+                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                    "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                    format!("--user-data-dir={}", profile.path().display()),
+                ],
+                "mobileEmulation": {
+                    "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0, "touch": true }
+                }
+            }),
+        );
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
+        let mut client = None;
+        for _ in 0..50 {
+            match ClientBuilder::rustls()
+                .expect("tls")
+                .capabilities(caps.clone())
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await
+            {
+                Ok(c) => {
+                    client = Some(c);
+                    break;
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+        let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("target/browser")
+            .join(name);
+        let _ = std::fs::remove_dir_all(&shots);
+        std::fs::create_dir_all(&shots).unwrap();
+        Some(Self {
+            client: client.expect("chromedriver session"),
+            driver,
+            port,
+            shots,
+            step: 0,
+            _profile: profile,
+        })
+    }
+
+    async fn goto(&mut self, app: &TestApp, path: &str, name: &str) {
+        self.client.goto(&app.url(path)).await.unwrap();
+        self.check(name).await;
+    }
+
+    /// Waits for the element that only the next page has, then checks the page.
+    async fn arrive(&mut self, css: &str, name: &str) {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {css} did not appear: {e}"));
+        self.check(name).await;
+    }
+
+    async fn text(&self) -> String {
+        self.client
+            .find(Locator::Css("body"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// The checks every page must pass, and its screenshot.
+    async fn check(&mut self, name: &str) {
+        self.check_page(name, false).await;
+    }
+
+    /// `refused`: the page is an error page on purpose (the browser logs its 4xx status).
+    async fn check_page(&mut self, name: &str, refused: bool) {
+        self.step += 1;
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step)), png).unwrap();
+        let facts = self
+            .client
+            .execute(
+                r#"
+                const fields = [...document.querySelectorAll('input:not([type=hidden]),select,textarea')];
+                const unlabelled = fields.filter(f => !(f.labels && f.labels.length)
+                    && !f.getAttribute('aria-label') && !f.getAttribute('aria-labelledby'))
+                    .map(f => f.name || f.id);
+                const levels = [...document.querySelectorAll('h1,h2,h3,h4,h5,h6')].map(h => +h.tagName[1]);
+                return {
+                    scroll: document.documentElement.scrollWidth,
+                    width: window.innerWidth,
+                    unlabelled,
+                    levels,
+                    lang: document.documentElement.lang,
+                };"#,
+                vec![],
+            )
+            .await
+            .unwrap();
+        let scroll = facts["scroll"].as_f64().unwrap();
+        let width = facts["width"].as_f64().unwrap();
+        assert_eq!(width, 360.0, "{name}: phone viewport");
+        assert!(
+            scroll <= width,
+            "{name}: scrolls sideways ({scroll} > {width})"
+        );
+        assert_eq!(
+            facts["unlabelled"],
+            json!([]),
+            "{name}: fields without a label"
+        );
+        assert_eq!(facts["lang"], "id", "{name}: page language");
+        let levels: Vec<u64> = facts["levels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|v| v.as_u64())
+            .collect();
+        assert_eq!(
+            levels.first(),
+            Some(&1),
+            "{name}: starts with one h1: {levels:?}"
+        );
+        assert!(
+            levels.windows(2).all(|w| w[1] <= w[0] + 1),
+            "{name}: headings skip a level: {levels:?}"
+        );
+        let errors: Vec<String> = self
+            .console_errors()
+            .await
+            .into_iter()
+            .filter(|e| !(refused && e.contains("the server responded with a status of 4")))
+            .collect();
+        assert!(errors.is_empty(), "{name}: console errors: {errors:?}");
+    }
+
+    /// Severe entries of the browser console since the last call (chromedriver's log endpoint).
+    async fn console_errors(&self) -> Vec<String> {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let res: serde_json::Value = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/session/{session}/se/log",
+                self.port
+            ))
+            .json(&json!({ "type": "browser" }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        res["value"]
+            .as_array()
+            .map(|entries| {
+                entries
+                    .iter()
+                    .filter(|e| e["level"] == "SEVERE")
+                    .map(|e| e["message"].to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    async fn fill(&self, css: &str, value: &str) {
+        let field = self.client.find(Locator::Css(css)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    async fn select(&self, css: &str, value: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .select_by_value(value)
+            .await
+            .unwrap();
+    }
+
+    async fn click(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+
+    async fn log_in(&mut self, app: &TestApp, username: &str) {
+        self.goto(app, "/login", "masuk").await;
+        self.fill("#username", username).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("form[action='/login'] button[type=submit]")
+            .await;
+        self.arrive("form[action='/logout']", "beranda").await;
+    }
+
+    async fn log_out(&mut self) {
+        self.click("form[action='/logout'] button").await;
+        self.arrive("#username", "keluar").await;
+    }
+}
+
+/// The agent finds a household and records a visit with a reactivation; the supervisor confirms
+/// it and sees the kelurahan's figures move; the office sees the board and not another area.
+#[tokio::test]
+async fn field_to_supervisor_to_office_on_a_phone() {
+    let Some(mut b) = Browser::start("perjalanan").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.hp", "32.73.02.1004").await;
+    let ibu = f.members[0];
+    app.create_user("spv.hp", Role::Supervisor, &["32.73"])
+        .await;
+    app.create_user("kantor.hp", Role::Office, &["32.73.02"])
+        .await;
+
+    // Keyboard: the first Tab reaches the skip link, and focus is visible.
+    b.goto(&app, "/login", "masuk-keyboard").await;
+    b.client
+        .find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .send_keys("\u{E004}")
+        .await
+        .unwrap();
+    let focus = b
+        .client
+        .execute(
+            "const e = document.activeElement; return [e.className, getComputedStyle(e).outlineStyle];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(focus[0], "skip", "first Tab stop: {focus}");
+    assert_ne!(focus[1], "none", "focus must be visible: {focus}");
+
+    // Agent.
+    b.log_in(&app, "agen.hp").await;
+    b.goto(&app, "/rumah-tangga", "cari-rumah-tangga").await;
+    b.fill("#q", "Contoh").await;
+    b.click("form[role=search] button").await;
+    b.arrive(
+        &format!("a[href='/rumah-tangga/{}']", f.household),
+        "hasil-cari",
+    )
+    .await;
+    b.click(&format!("a[href='/rumah-tangga/{}']", f.household))
+        .await;
+    b.arrive("a[href$='/kunjungan/baru']", "rumah-tangga").await;
+    b.click("a[href$='/kunjungan/baru']").await;
+    b.arrive("#outcome", "form-kunjungan").await;
+    b.select("#outcome", "ditemui").await;
+    b.select(&format!("[name='m.{ibu}.status']"), "nonaktif")
+        .await;
+    b.select(&format!("[name='m.{ibu}.action']"), "tunggakan_lunas")
+        .await;
+    b.click("#visit-form button[type=submit]").await;
+    b.arrive("p.flash", "kunjungan-tercatat").await;
+    assert!(b.text().await.contains("Kunjungan dicatat."));
+    b.log_out().await;
+
+    // Supervisor: the claim is waiting; confirming it moves "Dikonfirmasi" on the kelurahan page.
+    b.log_in(&app, "spv.hp").await;
+    b.goto(&app, "/progres/32.73.02.1004", "progres-sebelum")
+        .await;
+    let before = activity(&b).await;
+    b.goto(&app, "/verifikasi", "verifikasi").await;
+    b.click("input[name=id]").await;
+    b.click("button[value=konfirmasi]").await;
+    b.arrive("p.flash", "terkonfirmasi").await;
+    b.goto(&app, "/progres/32.73.02.1004", "progres-sesudah")
+        .await;
+    let after = activity(&b).await;
+    // Columns: name, visits, households, reported, confirmed, flagged.
+    assert_eq!(before[0][4], "0", "{before:?}");
+    assert_eq!(after[0][4], "1", "{after:?}");
+    assert_eq!(
+        after[0][3], before[0][3],
+        "reported counts every claim: {after:?}"
+    );
+    b.log_out().await;
+
+    // Office: the board of its kecamatan; another kecamatan is refused.
+    b.log_in(&app, "kantor.hp").await;
+    b.goto(&app, "/penugasan", "papan-penugasan").await;
+    assert!(b.text().await.contains("Dago"), "the board lists Dago");
+    b.client.goto(&app.url("/progres/32.73.01")).await.unwrap();
+    b.check_page("wilayah-lain-ditolak", true).await;
+    let refused = b.text().await;
+    assert!(
+        refused.contains("tidak") || refused.contains("Tidak"),
+        "another area is refused: {refused}"
+    );
+}
+
+/// The rows of the field-activity table of a progress page, as cell texts.
+async fn activity(b: &Browser) -> Vec<Vec<String>> {
+    let rows = b
+        .client
+        .execute(
+            r#"const t = [...document.querySelectorAll('table')].find(t => t.tHead && t.tHead.innerText.includes('Dikonfirmasi'));
+               return t ? [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.innerText.trim())) : [];"#,
+            vec![],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(rows).unwrap()
+}
