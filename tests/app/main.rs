@@ -5,6 +5,7 @@ mod access;
 mod auth;
 mod browser;
 mod cli;
+mod contrast;
 mod csrf;
 mod exit;
 mod fieldwork;
