@@ -16,11 +16,10 @@ use crate::web::{Settings, assets, csrf, forms, logging, security, session};
 /// Every route of the application, with its access rule.
 pub fn routes() -> Routes {
     let mut routes = Routes::new();
-    routes.get("/healthz", Access::Public, health).get(
-        "/static/{file}",
-        Access::Public,
-        assets::serve,
-    );
+    routes
+        .get("/healthz", Access::Public, health)
+        .get("/static/{file}", Access::Public, assets::serve)
+        .get("/sw.js", Access::Public, assets::service_worker);
     crate::auth::routes::register(&mut routes);
     crate::home::routes::register(&mut routes);
     crate::regions::routes::register(&mut routes);

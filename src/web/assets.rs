@@ -29,6 +29,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             include_bytes!("../../static/visit.js"),
         ),
         asset(
+            "offline.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/offline.js"),
+        ),
+        asset(
             "icon.svg",
             "image/svg+xml",
             include_bytes!("../../static/icon.svg"),
@@ -69,6 +74,33 @@ pub async fn serve(file: web::Path<String>) -> Result<HttpResponse, AppError> {
         .insert_header((header::CONTENT_TYPE, asset.content_type))
         .insert_header((header::CACHE_CONTROL, "public, max-age=31536000, immutable"))
         .body(asset.body))
+}
+
+/// The service worker, at the root so its scope is the whole site. Its URL cannot carry a
+/// hash (the browser checks the same URL for updates), so it is never cached and names the
+/// current asset URLs itself; a new release changes its text and so replaces it.
+pub async fn service_worker() -> HttpResponse {
+    static BODY: LazyLock<String> = LazyLock::new(|| {
+        let urls: Vec<String> = ASSETS
+            .iter()
+            .map(|a| format!("\"/static/{}\"", a.hashed_name))
+            .collect();
+        let version: String = ASSETS
+            .iter()
+            .map(|a| a.hashed_name.as_str())
+            .collect::<Vec<_>>()
+            .join("|");
+        let digest = Sha256::digest(version.as_bytes());
+        let version: String = digest[..5].iter().map(|b| format!("{b:02x}")).collect();
+        include_str!("../../static/sw.js")
+            .replace("__VERSION__", &version)
+            .replace("__ASSETS__", &format!("[{}]", urls.join(", ")))
+    });
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/javascript; charset=utf-8"))
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .insert_header(("Service-Worker-Allowed", "/"))
+        .body(BODY.as_str())
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ pub struct Page {
     pub css_url: String,
     pub icon_url: String,
     pub visit_js_url: String,
+    pub offline_js_url: String,
 }
 
 impl Page {
@@ -37,6 +38,7 @@ impl Page {
             css_url: assets::url("pesiar.css"),
             icon_url: assets::url("icon.svg"),
             visit_js_url: assets::url("visit.js"),
+            offline_js_url: assets::url("offline.js"),
         }
     }
 

@@ -24,6 +24,7 @@ const READERS: Rule = Rule::Only(&[Role::Office, Role::Supervisor, Role::Admin])
 const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/healthz", Rule::Public),
     ("GET", "/static/{file}", Rule::Public),
+    ("GET", "/sw.js", Rule::Public),
     ("GET", "/login", Rule::Guest),
     ("POST", "/login", Rule::Guest),
     ("POST", "/logout", Rule::SignedIn),

@@ -20,6 +20,8 @@ use crate::helpers::{PASSWORD, TestApp, spawn_app};
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
+/// What Chromium logs for a request made while the network is cut.
+const OFFLINE: &str = "ERR_INTERNET_DISCONNECTED";
 
 struct Browser {
     client: Client,
@@ -139,11 +141,12 @@ impl Browser {
 
     /// The checks every page must pass, and its screenshot.
     async fn check(&mut self, name: &str) {
-        self.check_page(name, false).await;
+        self.check_page(name, &[]).await;
     }
 
-    /// `refused`: the page is an error page on purpose (the browser logs its 4xx status).
-    async fn check_page(&mut self, name: &str, refused: bool) {
+    /// `expected`: console messages this page logs on purpose (its 4xx status on an error page
+    /// shown on purpose, a request that failed for want of a network).
+    async fn check_page(&mut self, name: &str, expected: &[&str]) {
         self.step += 1;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step)), png).unwrap();
@@ -199,7 +202,7 @@ impl Browser {
             .console_errors()
             .await
             .into_iter()
-            .filter(|e| !(refused && e.contains("the server responded with a status of 4")))
+            .filter(|e| !expected.iter().any(|x| e.contains(x)))
             .collect();
         assert!(errors.is_empty(), "{name}: console errors: {errors:?}");
     }
@@ -358,7 +361,11 @@ async fn field_to_supervisor_to_office_on_a_phone() {
     b.goto(&app, "/penugasan", "papan-penugasan").await;
     assert!(b.text().await.contains("Dago"), "the board lists Dago");
     b.client.goto(&app.url("/progres/32.73.01")).await.unwrap();
-    b.check_page("wilayah-lain-ditolak", true).await;
+    b.check_page(
+        "wilayah-lain-ditolak",
+        &["the server responded with a status of 4"],
+    )
+    .await;
     let refused = b.text().await;
     assert!(
         refused.contains("tidak") || refused.contains("Tidak"),
@@ -378,4 +385,171 @@ async fn activity(b: &Browser) -> Vec<Vec<String>> {
         .await
         .unwrap();
     serde_json::from_value(rows).unwrap()
+}
+
+impl Browser {
+    /// Cuts or restores the page's network (chromedriver's network emulation).
+    async fn set_offline(&self, offline: bool) {
+        let session = self.client.session_id().await.unwrap().unwrap();
+        let res = reqwest::Client::new()
+            .post(format!(
+                "http://127.0.0.1:{}/session/{session}/chromium/network_conditions",
+                self.port
+            ))
+            .json(&json!({ "network_conditions": {
+                "offline": offline, "latency": 0,
+                "download_throughput": -1, "upload_throughput": -1
+            }}))
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            res.status().is_success(),
+            "network conditions: {}",
+            res.status()
+        );
+    }
+
+    async fn eval(&self, script: &str) -> serde_json::Value {
+        self.client.execute(script, vec![]).await.unwrap()
+    }
+
+    /// Polls `script` until it returns true.
+    async fn until(&self, script: &str, what: &str) {
+        for _ in 0..100 {
+            if self.eval(script).await == json!(true) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {what}");
+    }
+}
+
+/// Two visits sent without a connection wait on the phone, are counted on the page, and are
+/// recorded exactly once each when the connection returns — even when sent twice.
+#[tokio::test]
+async fn visits_without_signal_wait_on_the_phone_and_are_recorded_once() {
+    let Some(mut b) = Browser::start("tanpa-sinyal").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.luring", "32.73.02.1004").await;
+    let second = crate::fieldwork::create_household(
+        &app,
+        &f.agent,
+        "32.73.02.1004",
+        "4",
+        "Jl. Tanpa Sinyal No. 2",
+        "",
+    )
+    .await;
+    let visits = || {
+        app.with_conn(|conn| {
+            use diesel::prelude::*;
+            pesiar::db::schema::visits::table
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+    };
+    let before = visits().await;
+
+    b.log_in(&app, "agen.luring").await;
+    // The service worker takes control; the two forms are then opened once with signal.
+    b.until(
+        "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller || (location.reload(), false)",
+        "the service worker",
+    )
+    .await;
+    let form_a = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    let form_b = format!("/rumah-tangga/{second}/kunjungan/baru");
+    b.goto(&app, &form_b, "form-b-dengan-sinyal").await;
+    b.goto(&app, &form_a, "form-a-dengan-sinyal").await;
+
+    b.set_offline(true).await;
+    b.select("#outcome", "tidak_ditemui").await;
+    b.click("#visit-form button[type=submit]").await;
+    b.until(
+        "const p = document.getElementById('antrean'); return !p.hidden && p.textContent.startsWith('1 kunjungan belum terkirim')",
+        "one queued visit",
+    )
+    .await;
+    b.check_page("satu-tertunda", &[OFFLINE]).await;
+    b.client.goto(&app.url(&form_b)).await.unwrap();
+    b.client
+        .wait()
+        .for_element(Locator::Css("#visit-form"))
+        .await
+        .unwrap();
+    b.check_page("form-b-tanpa-sinyal", &[OFFLINE]).await;
+    b.select("#outcome", "menolak").await;
+    b.click("#visit-form button[type=submit]").await;
+    b.until(
+        "const p = document.getElementById('antrean'); return !p.hidden && p.textContent.startsWith('2 kunjungan belum terkirim')",
+        "two queued visits",
+    )
+    .await;
+    b.check_page("dua-tertunda", &[OFFLINE]).await;
+    assert_eq!(visits().await, before, "nothing reached the server");
+    // Keep a copy of the queue to send it a second time afterwards.
+    let queued = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const req = indexedDB.open('pesiar', 1);
+             req.onsuccess = () => { const all = req.result.transaction('antrean').objectStore('antrean').getAll();
+                                     all.onsuccess = () => done(all.result); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(queued.as_array().map(Vec::len), Some(2), "{queued}");
+
+    b.set_offline(false).await;
+    b.eval("window.dispatchEvent(new Event('online')); return true;")
+        .await;
+    b.until(
+        "return document.getElementById('antrean').hidden",
+        "the queue to empty",
+    )
+    .await;
+    b.check("terkirim").await;
+    assert_eq!(visits().await, before + 2, "both visits recorded");
+
+    // The same two sent again (a second tab, a retry): still recorded once each.
+    let resent = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const csrf = document.querySelector('form[action=\"/logout\"] input[name=csrf_token]').value;
+             Promise.all(arguments[0].map(item => {
+               const body = new URLSearchParams(item.body); body.set('csrf_token', csrf);
+               return fetch(item.url, { method: 'POST', body, credentials: 'same-origin' }).then(r => r.status);
+             })).then(done);",
+            vec![queued],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        resent,
+        json!([200, 200]),
+        "the repeats answer with the first result"
+    );
+    assert_eq!(visits().await, before + 2, "no visit recorded twice");
+
+    // Logging out clears what the phone keeps.
+    b.log_out().await;
+    let left = b
+        .client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const req = indexedDB.open('pesiar', 1);
+             req.onsuccess = () => { const all = req.result.transaction('antrean').objectStore('antrean').getAll();
+                                     all.onsuccess = () => done(all.result.length); };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(left, json!(0));
 }
