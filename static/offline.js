@@ -72,6 +72,27 @@
   window.pesiarFlush = flush;
 
   var form = document.getElementById('visit-form');
+  if (form && window.crypto && crypto.getRandomValues) {
+    // A form page may come from the phone's cache: give each opening its own one-time key, so
+    // two visits filled in from one cached page are two visits (a double tap is still one).
+    var bytes = crypto.getRandomValues(new Uint8Array(16));
+    form.querySelector('input[name=submission_key]').value = 'h' +
+      Array.prototype.map.call(bytes, function (b) { return ('0' + b.toString(16)).slice(-2); }).join('');
+  }
+  // On the agent's list of households, keep the first few visit forms on the phone (only those
+  // not kept yet), so they can be opened without signal.
+  if ('serviceWorker' in navigator && navigator.serviceWorker.controller) {
+    var seen = {};
+    var pages = Array.prototype.map.call(document.querySelectorAll('main a[href^="/rumah-tangga/"]'),
+      function (a) { return a.getAttribute('href'); })
+      .filter(function (h) { return /^\/rumah-tangga\/\d+$/.test(h) && !seen[h] && (seen[h] = true); })
+      .slice(0, 10);
+    if (pages.length) {
+      navigator.serviceWorker.controller.postMessage({ simpan: pages.reduce(function (all, h) {
+        return all.concat([h, h + '/kunjungan/baru']);
+      }, []) });
+    }
+  }
   if (form) {
     form.addEventListener('submit', function (event) {
       event.preventDefault();

@@ -16,6 +16,20 @@ self.addEventListener('activate', function (event) {
       .map(function (k) { return caches.delete(k); }));
   }).then(function () { return self.clients.claim(); }));
 });
+// The page asks to keep some household pages and forms: fetch those not kept yet.
+self.addEventListener('message', function (event) {
+  var wanted = (event.data && event.data.simpan) || [];
+  event.waitUntil(caches.open(PAGES).then(function (c) {
+    return Promise.all(wanted.filter(function (p) { return KEPT.test(p); }).map(function (p) {
+      return c.match(p).then(function (hit) {
+        if (hit) return;
+        return fetch(p, { credentials: 'same-origin' }).then(function (res) {
+          if (res.ok && !res.redirected) return c.put(p, res);
+        }).catch(function () {});
+      });
+    }));
+  }));
+});
 self.addEventListener('fetch', function (event) {
   var req = event.request;
   if (req.method !== 'GET') return;
