@@ -310,8 +310,16 @@ async fn field_to_supervisor_to_office_on_a_phone() {
     assert_eq!(focus[0], "skip", "first Tab stop: {focus}");
     assert_ne!(focus[1], "none", "focus must be visible: {focus}");
 
-    // Agent.
-    b.log_in(&app, "agen.hp").await;
+    // Agent, signing in with the keyboard alone: type, Tab to the password, Enter.
+    b.fill("#username", "agen.hp").await;
+    b.client
+        .find(Locator::Css("#username"))
+        .await
+        .unwrap()
+        .send_keys(&format!("\u{E004}{PASSWORD}\u{E007}"))
+        .await
+        .unwrap();
+    b.arrive("form[action='/logout']", "beranda-agen").await;
     b.goto(&app, "/rumah-tangga", "cari-rumah-tangga").await;
     b.fill("#q", "Contoh").await;
     b.click("form[role=search] button").await;
