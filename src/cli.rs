@@ -76,6 +76,8 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
+    Backup { file: std::path::PathBuf },
 }
 
 #[derive(Subcommand, Debug)]
@@ -193,6 +195,20 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_exists(&config.database)?;
             db::migrate(&config.database)?;
             import_figures(&config.database, &file)
+        }
+        Command::Backup { file } => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_exists(&config.database)?;
+            let started = std::time::Instant::now();
+            db::backup(&config.database, &file)?;
+            let size = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+            println!(
+                "Cadangan ditulis ke {} ({:.1} MB, {:.1} dtk).",
+                file.display(),
+                size as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(())
         }
         Command::Import {
             what: ImportCommand::Roster { file, date, errors },

@@ -267,6 +267,36 @@ struct ForeignKeyProblem {
     table: String,
 }
 
+/// Writes a consistent copy of a live SQLite database to `file` with `VACUUM INTO`: one read
+/// transaction, so the copy holds exactly what was committed when it began, while writers go on
+/// (WAL). The copy is written beside its destination and renamed into place, so a backup that
+/// fails half-way never leaves a half-written file under the chosen name. PostgreSQL has
+/// `pg_dump` for this.
+pub fn backup(url: &DatabaseUrl, file: &std::path::Path) -> anyhow::Result<()> {
+    let DatabaseUrl::Sqlite(_) = url else {
+        anyhow::bail!(
+            "pesiar backup menyalin basis data SQLite; untuk PostgreSQL gunakan pg_dump (lihat README)"
+        );
+    };
+    if file.exists() {
+        anyhow::bail!("{} sudah ada; pilih nama berkas lain", file.display());
+    }
+    let partial = file.with_extension("sebagian");
+    let _ = std::fs::remove_file(&partial);
+    let target = partial
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("nama berkas harus UTF-8"))?
+        .replace('\'', "''");
+    let mut conn = establish(url)?;
+    conn.batch_execute(&format!("VACUUM INTO '{target}'"))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&partial);
+            anyhow::anyhow!("cadangan gagal: {e}")
+        })?;
+    std::fs::rename(&partial, file)?;
+    Ok(())
+}
+
 /// `true` when the database answers a trivial query.
 pub fn ping(conn: &mut DbConnection) -> bool {
     conn.batch_execute("SELECT 1").is_ok()

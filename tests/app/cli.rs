@@ -233,3 +233,96 @@ fn migrations_go_down_and_up_again() {
         .unwrap();
     assert_eq!(regions, 91_599);
 }
+
+/// `pesiar backup` copies a live SQLite database while an agent keeps recording visits: the
+/// copy holds every visit acknowledged before it started, and is a sound database.
+#[tokio::test]
+async fn backup_copies_a_live_database_with_every_acknowledged_visit() {
+    let app = crate::helpers::spawn_app().await;
+    let url = database_url_string(&app._database.url);
+    if crate::helpers::on_postgres() {
+        let out = pesiar(&url)
+            .args(["backup", "/tmp/never-written.db"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
+        return;
+    }
+    let f = crate::fieldwork::fixture(&app, "agen.cadangan", "32.73.02.1004").await;
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    let mut acknowledged = vec![f.visit];
+    for _ in 0..5 {
+        let res = crate::fieldwork::submit(
+            &app,
+            &f.agent,
+            &form,
+            &[("visited_on", &today), ("outcome", "tidak_ditemui")],
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        acknowledged.push(crate::fieldwork::id_from(&crate::helpers::location(&res)));
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("cadangan.db");
+    let backup = {
+        let (url, copy) = (url.clone(), copy.clone());
+        tokio::task::spawn_blocking(move || pesiar(&url).arg("backup").arg(&copy).output().unwrap())
+    };
+    // Visits keep arriving while the copy is made.
+    let mut during = 0;
+    while !backup.is_finished() && during < 50 {
+        let res = crate::fieldwork::submit(
+            &app,
+            &f.agent,
+            &form,
+            &[("visited_on", &today), ("outcome", "menolak")],
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::SEE_OTHER,
+            "visits go on during the backup"
+        );
+        during += 1;
+    }
+    let out = backup.await.unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Cadangan ditulis"));
+
+    let restored =
+        pesiar::db::Db::connect(&pesiar::config::DatabaseUrl::Sqlite(copy.clone())).unwrap();
+    let (ids, check): (Vec<i32>, String) = restored
+        .run(|conn| {
+            use diesel::prelude::*;
+            #[derive(QueryableByName)]
+            struct Check {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                integrity_check: String,
+            }
+            let ids = pesiar::db::schema::visits::table
+                .select(pesiar::db::schema::visits::id)
+                .load(conn)?;
+            let check = diesel::sql_query("PRAGMA integrity_check")
+                .get_result::<Check>(conn)?
+                .integrity_check;
+            Ok((ids, check))
+        })
+        .await
+        .unwrap();
+    assert_eq!(check, "ok");
+    for id in &acknowledged {
+        assert!(
+            ids.contains(id),
+            "visit {id} acknowledged before the backup is in it"
+        );
+    }
+    // A second backup to the same name is refused rather than overwriting it.
+    let again = pesiar(&url).arg("backup").arg(&copy).output().unwrap();
+    assert!(!again.status.success());
+}

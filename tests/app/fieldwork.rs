@@ -21,7 +21,7 @@ fn value_of(html: &str, name: &str) -> Option<String> {
     Some(html[start..end].to_string())
 }
 
-fn id_from(location: &str) -> i32 {
+pub fn id_from(location: &str) -> i32 {
     location
         .rsplit('/')
         .next()
