@@ -39,7 +39,8 @@ pub fn register(routes: &mut Routes) {
         .get("/data/roster/{id}/galat", IMPORTERS, error_report);
 }
 
-#[derive(Queryable, Clone)]
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = roster_imports)]
 pub struct ImportRow {
     pub id: i32,
     pub extract_date: NaiveDate,
@@ -57,41 +58,6 @@ pub struct ImportRow {
     pub started_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
 }
-
-type ImportColumns = (
-    roster_imports::id,
-    roster_imports::extract_date,
-    roster_imports::file_name,
-    roster_imports::state,
-    roster_imports::percent_done,
-    roster_imports::rows_read,
-    roster_imports::rows_invalid,
-    roster_imports::members_created,
-    roster_imports::members_changed,
-    roster_imports::households_created,
-    roster_imports::claims_confirmed,
-    roster_imports::claims_flagged,
-    roster_imports::message,
-    roster_imports::started_at,
-    roster_imports::updated_at,
-);
-const IMPORT_COLUMNS: ImportColumns = (
-    roster_imports::id,
-    roster_imports::extract_date,
-    roster_imports::file_name,
-    roster_imports::state,
-    roster_imports::percent_done,
-    roster_imports::rows_read,
-    roster_imports::rows_invalid,
-    roster_imports::members_created,
-    roster_imports::members_changed,
-    roster_imports::households_created,
-    roster_imports::claims_confirmed,
-    roster_imports::claims_flagged,
-    roster_imports::message,
-    roster_imports::started_at,
-    roster_imports::updated_at,
-);
 
 impl ImportRow {
     pub fn running(&self) -> bool {
@@ -129,7 +95,7 @@ fn find_visible(
 ) -> Result<ImportRow, AppError> {
     visible_imports(user)
         .filter(roster_imports::id.eq(id))
-        .select(IMPORT_COLUMNS)
+        .select(ImportRow::as_select())
         .first(conn)
         .optional()?
         .ok_or(AppError::NotFound)
@@ -156,7 +122,7 @@ async fn list_page(
     let imports = db
         .run(move |conn| {
             Ok(visible_imports(&user)
-                .select(IMPORT_COLUMNS)
+                .select(ImportRow::as_select())
                 .order(roster_imports::id.desc())
                 .limit(30)
                 .load(conn)?)
