@@ -578,3 +578,71 @@ async fn a_figures_file_sets_the_population_but_keeps_the_roster_counts() {
         .await;
     assert_eq!(row, (5000, 4, 3));
 }
+
+/// A long roster import and agents recording visits at the same time: every visit succeeds
+/// (no "database is locked"), and the import finishes.
+#[tokio::test]
+async fn visits_keep_succeeding_during_a_long_import() {
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.selama.impor", DAGO).await;
+    let spv = supervisor(&app, "spv.impor.panjang", &["32.73.02"]).await;
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..20_000u32 {
+        let nik = nik(
+            "327302",
+            1 + i % 28,
+            1 + (i / 28) % 12,
+            50 + (i / 336) % 50,
+            i % 2 == 0,
+            1 + i / 16_800,
+        );
+        let status = if i % 5 == 0 { "NON AKTIF" } else { "AKTIF" };
+        csv.push_str(&format!(
+            "{nik};{};Warga Uji;{};01-01-1970;{DAGO};{};1;Jl. Muat No. {};;PBPU;3;{status};\n",
+            format!("32730201{:08}", i / 4),
+            if i % 2 == 0 { "P" } else { "L" },
+            1 + i % 9,
+            i / 4
+        ));
+    }
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    let importing = import(&app, &spv, "besar.csv", day(1), csv.into_bytes());
+    let running = || {
+        app.with_conn(|conn| {
+            use pesiar::db::schema::roster_imports;
+            roster_imports::table
+                .filter(roster_imports::state.eq("berjalan"))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+                > 0
+        })
+    };
+    let visiting = async {
+        let mut statuses = Vec::new();
+        let mut during_import = 0;
+        for _ in 0..30 {
+            let res = submit(
+                &app,
+                &f.agent,
+                &form,
+                &[("visited_on", &today), ("outcome", "tidak_ditemui")],
+            )
+            .await;
+            statuses.push(res.status());
+            during_import += usize::from(running().await);
+        }
+        (statuses, during_import)
+    };
+    let ((_, html), (statuses, during_import)) = tokio::join!(importing, visiting);
+    assert!(during_import > 0, "the visits overlapped the import");
+    assert!(
+        html.contains("<dt>Peserta baru</dt><dd>20000</dd>"),
+        "{html}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::SEE_OTHER),
+        "every visit recorded during the import: {statuses:?}"
+    );
+}
