@@ -597,9 +597,9 @@ async fn visits_keep_succeeding_during_a_long_import() {
             1 + i / 16_800,
         );
         let status = if i % 5 == 0 { "NON AKTIF" } else { "AKTIF" };
+        let kk = format!("32730201{:08}", i / 4);
         csv.push_str(&format!(
-            "{nik};{};Warga Uji;{};01-01-1970;{DAGO};{};1;Jl. Muat No. {};;PBPU;3;{status};\n",
-            format!("32730201{:08}", i / 4),
+            "{nik};{kk};Warga Uji;{};01-01-1970;{DAGO};{};1;Jl. Muat No. {};;PBPU;3;{status};\n",
             if i % 2 == 0 { "P" } else { "L" },
             1 + i % 9,
             i / 4
