@@ -326,3 +326,178 @@ async fn backup_copies_a_live_database_with_every_acknowledged_visit() {
     let again = pesiar(&url).arg("backup").arg(&copy).output().unwrap();
     assert!(!again.status.success());
 }
+
+/// The real server killed with SIGKILL in the middle of a burst of visit submissions: after a
+/// restart every submission that was acknowledged is there, and sending the whole burst again
+/// (as phones retry) records nothing twice.
+#[tokio::test]
+async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none() {
+    let app = crate::helpers::spawn_app().await;
+    let f = crate::fieldwork::fixture(&app, "agen.kill", "32.73.02.1004").await;
+    let url = database_url_string(&app._database.url);
+    let port = free_port();
+    let start = || {
+        pesiar(&url)
+            .arg("serve")
+            .env("PESIAR_BIND", format!("127.0.0.1:{port}"))
+            .env(
+                "PESIAR_SECRET_KEY",
+                "kill-test-secret-key-0123456789abcdefghij",
+            )
+            .env("PESIAR_SECURE_COOKIES", "false")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start pesiar serve")
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let wait_up = |base: String| async move {
+        for _ in 0..100 {
+            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
+                && res.status() == StatusCode::OK
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("server did not come up");
+    };
+    let mut server = start();
+    wait_up(base.clone()).await;
+
+    let client = new_client();
+    let login_page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::helpers::csrf_from(&login_page).unwrap();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "agen.kill"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    let form = client
+        .get(format!("{base}{form_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_from(&form).unwrap();
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let keys: Vec<String> = (0..40)
+        .map(|i| format!("burst-key-{i:04}-abcdef"))
+        .collect();
+    let send = {
+        let (client, url) = (client.clone(), format!("{base}{form_path}"));
+        move |key: String| {
+            let (client, url, csrf, today) =
+                (client.clone(), url.clone(), csrf.clone(), today.clone());
+            async move {
+                client
+                    .post(url)
+                    .form(&[
+                        ("csrf_token", csrf.as_str()),
+                        ("submission_key", key.as_str()),
+                        ("visited_on", today.as_str()),
+                        ("outcome", "tidak_ditemui"),
+                    ])
+                    .send()
+                    .await
+                    .ok()
+                    .filter(|r| r.status() == StatusCode::SEE_OTHER)
+                    .map(|r| crate::helpers::location(&r))
+            }
+        }
+    };
+    // The burst: eight phones sending five visits each, one after another; the server is
+    // killed once ten have been acknowledged, with the others in flight or still to come.
+    let acks = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let burst: Vec<_> = keys
+        .chunks(5)
+        .map(|chunk| {
+            let (chunk, send, acks) = (chunk.to_vec(), send.clone(), acks.clone());
+            tokio::spawn(async move {
+                let mut done = Vec::new();
+                for key in chunk {
+                    match send(key).await {
+                        Some(location) => {
+                            acks.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                            done.push(location);
+                        }
+                        None => break,
+                    }
+                }
+                done
+            })
+        })
+        .collect();
+    while acks.load(std::sync::atomic::Ordering::SeqCst) < 10 {
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    server.kill().expect("SIGKILL");
+    server.wait().unwrap();
+    let mut acknowledged = Vec::new();
+    for task in burst {
+        acknowledged.extend(task.await.unwrap());
+    }
+    assert!(
+        (10..40).contains(&acknowledged.len()),
+        "killed mid-burst: {} acknowledged",
+        acknowledged.len()
+    );
+
+    let mut server = start();
+    wait_up(base.clone()).await;
+    // Every acknowledged visit survived.
+    for location in &acknowledged {
+        let res = client
+            .get(format!("{base}{location}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::OK, "{location} after the restart");
+    }
+    // The phones send everything again: each key gives its one visit.
+    let mut again = Vec::new();
+    for key in &keys {
+        again.push(send(key.clone()).await.expect("resent submission answered"));
+    }
+    for location in &acknowledged {
+        assert!(
+            again.contains(location),
+            "a repeat answers with the first result: {location}"
+        );
+    }
+    let visits: i64 = app
+        .with_conn(move |conn| {
+            use diesel::prelude::*;
+            use pesiar::db::schema::visits;
+            visits::table
+                .filter(visits::household_id.eq(f.household))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(
+        visits,
+        1 + 40,
+        "the fixture's visit and one per key, none twice"
+    );
+    server.kill().unwrap();
+    server.wait().unwrap();
+    println!("acknowledged before the kill: {}", acknowledged.len());
+}
