@@ -336,56 +336,13 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
     let f = crate::fieldwork::fixture(&app, "agen.kill", "32.73.02.1004").await;
     let url = database_url_string(&app._database.url);
     let port = free_port();
-    let start = || {
-        pesiar(&url)
-            .arg("serve")
-            .env("PESIAR_BIND", format!("127.0.0.1:{port}"))
-            .env(
-                "PESIAR_SECRET_KEY",
-                "kill-test-secret-key-0123456789abcdefghij",
-            )
-            .env("PESIAR_SECURE_COOKIES", "false")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start pesiar serve")
-    };
+    let start = || serve(&url, port);
     let base = format!("http://127.0.0.1:{port}");
-    let wait_up = |base: String| async move {
-        for _ in 0..100 {
-            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
-                && res.status() == StatusCode::OK
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("server did not come up");
-    };
     let mut server = start();
-    wait_up(base.clone()).await;
+    wait_up(&base).await;
 
     let client = new_client();
-    let login_page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::helpers::csrf_from(&login_page).unwrap();
-    let res = client
-        .post(format!("{base}/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "agen.kill"),
-            ("password", crate::helpers::PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    log_in(&client, &base, "agen.kill").await;
     let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
     let form = client
         .get(format!("{base}{form_path}"))
@@ -460,7 +417,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
     );
 
     let mut server = start();
-    wait_up(base.clone()).await;
+    wait_up(&base).await;
     // Every acknowledged visit survived.
     for location in &acknowledged {
         let res = client
@@ -500,4 +457,180 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
     server.kill().unwrap();
     server.wait().unwrap();
     println!("acknowledged before the kill: {}", acknowledged.len());
+}
+
+/// `pesiar serve` on the test database at `port`, with a fixed session key (shared by every
+/// instance started this way).
+fn serve(url: &str, port: u16) -> std::process::Child {
+    pesiar(url)
+        .arg("serve")
+        .env("PESIAR_BIND", format!("127.0.0.1:{port}"))
+        .env(
+            "PESIAR_SECRET_KEY",
+            "shared-test-secret-key-0123456789abcdefghij",
+        )
+        .env("PESIAR_SECURE_COOKIES", "false")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start pesiar serve")
+}
+
+async fn wait_up(base: &str) {
+    for _ in 0..100 {
+        if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
+            && res.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{base} did not come up");
+}
+
+async fn log_in(client: &reqwest::Client, base: &str, username: &str) {
+    let page = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::helpers::csrf_from(&page).unwrap();
+    let res = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", username),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {username}");
+}
+
+/// Two instances on one database: a session made on one is valid on the other, visits sent to
+/// both at once (some of them to both) are each counted once, and both report the same figures.
+#[tokio::test]
+async fn two_instances_share_sessions_count_once_and_agree() {
+    let app = crate::helpers::spawn_app().await;
+    let f = crate::fieldwork::fixture(&app, "agen.dua", "32.73.02.1004").await;
+    let url = database_url_string(&app._database.url);
+    let (port_a, port_b) = (free_port(), free_port());
+    let (mut a, mut b) = (serve(&url, port_a), serve(&url, port_b));
+    let (base_a, base_b) = (
+        format!("http://127.0.0.1:{port_a}"),
+        format!("http://127.0.0.1:{port_b}"),
+    );
+    wait_up(&base_a).await;
+    wait_up(&base_b).await;
+
+    // Signed in on A; the same cookie opens pages on B (cookies do not depend on the port).
+    let client = new_client();
+    log_in(&client, &base_a, "agen.dua").await;
+    let home_b = client.get(format!("{base_b}/")).send().await.unwrap();
+    assert_eq!(
+        home_b.status(),
+        StatusCode::OK,
+        "the session made on A is valid on B"
+    );
+    let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    let form = client
+        .get(format!("{base_b}{form_path}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = crate::helpers::csrf_from(&form).unwrap();
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let send = |base: String, key: String| {
+        let (client, url, csrf, today) = (
+            client.clone(),
+            format!("{base}{form_path}"),
+            csrf.clone(),
+            today.clone(),
+        );
+        async move {
+            let res = client
+                .post(url)
+                .form(&[
+                    ("csrf_token", csrf.as_str()),
+                    ("submission_key", key.as_str()),
+                    ("visited_on", today.as_str()),
+                    ("outcome", "tidak_ditemui"),
+                ])
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), StatusCode::SEE_OTHER);
+            crate::helpers::location(&res)
+        }
+    };
+    // Ten visits to each instance, and five sent to both at the same moment (a retry that
+    // reached the other instance).
+    let mut sends = Vec::new();
+    for i in 0..10 {
+        sends.push(tokio::spawn(send(
+            base_a.clone(),
+            format!("dua-a-{i:02}-abcdefgh"),
+        )));
+        sends.push(tokio::spawn(send(
+            base_b.clone(),
+            format!("dua-b-{i:02}-abcdefgh"),
+        )));
+    }
+    let mut both = Vec::new();
+    for i in 0..5 {
+        let key = format!("dua-ab-{i:02}-abcdefgh");
+        both.push((
+            tokio::spawn(send(base_a.clone(), key.clone())),
+            tokio::spawn(send(base_b.clone(), key)),
+        ));
+    }
+    for s in sends {
+        s.await.unwrap();
+    }
+    for (on_a, on_b) in both {
+        assert_eq!(
+            on_a.await.unwrap(),
+            on_b.await.unwrap(),
+            "one visit for a key sent to both"
+        );
+    }
+    let visits: i64 = app
+        .with_conn(move |conn| {
+            use diesel::prelude::*;
+            use pesiar::db::schema::visits;
+            visits::table
+                .filter(visits::household_id.eq(f.household))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(visits, 1 + 20 + 5);
+
+    // Both instances report the same progress: the API figures, and 26 visits for the agent on
+    // the kelurahan page.
+    let get = |url: String| {
+        let client = client.clone();
+        async move { client.get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    let api = "/api/v1/progress/32.73.02.1004";
+    assert_eq!(
+        get(format!("{base_a}{api}")).await,
+        get(format!("{base_b}{api}")).await
+    );
+    for base in [&base_a, &base_b] {
+        let page = get(format!("{base}/progres/32.73.02.1004")).await;
+        assert!(page.contains("<td class=\"num\">26</td>"), "{base}: {page}");
+    }
+    for server in [&mut a, &mut b] {
+        server.kill().unwrap();
+        server.wait().unwrap();
+    }
 }
