@@ -17,7 +17,7 @@ use futures_util::TryStreamExt;
 use super::store::{self, Importer};
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::db::schema::{roster_import_errors, roster_imports};
+use crate::db::schema::roster_imports;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::members::forms::parse_date;
@@ -318,7 +318,7 @@ struct ShowPage {
     page: Page,
     import: ImportRow,
     unknown: Vec<(String, String, i64)>,
-    errors: Vec<(i32, String, String, String)>,
+    errors: Vec<store::ErrorRow>,
 }
 
 async fn show(
@@ -332,20 +332,7 @@ async fn show(
         .run(move |conn| {
             let import = find_visible(conn, &user, id)?;
             let unknown = store::unknown_values(conn, id, 20)?;
-            let errors = roster_import_errors::table
-                .filter(roster_import_errors::import_id.eq(id))
-                .order((
-                    roster_import_errors::line,
-                    roster_import_errors::column_name,
-                ))
-                .select((
-                    roster_import_errors::line,
-                    roster_import_errors::column_name,
-                    roster_import_errors::value,
-                    roster_import_errors::message,
-                ))
-                .limit(50)
-                .load(conn)?;
+            let errors = store::errors_after(conn, id, 0, 50)?;
             Ok((import, unknown, errors))
         })
         .await?;

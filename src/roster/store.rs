@@ -1090,6 +1090,33 @@ pub fn unknown_values(
         .load(conn)
 }
 
+/// An invalid cell of an import: line, column, value, message.
+pub type ErrorRow = (i32, String, String, String);
+
+/// The invalid cells of an import on lines after `after_line`, in line order.
+pub fn errors_after(
+    conn: &mut DbConnection,
+    import_id: i32,
+    after_line: i32,
+    limit: i64,
+) -> QueryResult<Vec<ErrorRow>> {
+    roster_import_errors::table
+        .filter(roster_import_errors::import_id.eq(import_id))
+        .filter(roster_import_errors::line.gt(after_line))
+        .order((
+            roster_import_errors::line,
+            roster_import_errors::column_name,
+        ))
+        .select((
+            roster_import_errors::line,
+            roster_import_errors::column_name,
+            roster_import_errors::value,
+            roster_import_errors::message,
+        ))
+        .limit(limit)
+        .load(conn)
+}
+
 /// The invalid rows of an import as CSV: baris, kolom, nilai, pesan. Values that a spreadsheet
 /// would take for a formula are prefixed with an apostrophe.
 pub fn write_error_report(
@@ -1101,21 +1128,7 @@ pub fn write_error_report(
     writer.write_record(["baris", "kolom", "nilai", "pesan"])?;
     let mut after = 0;
     loop {
-        let page: Vec<(i32, String, String, String)> = roster_import_errors::table
-            .filter(roster_import_errors::import_id.eq(import_id))
-            .filter(roster_import_errors::line.gt(after))
-            .order((
-                roster_import_errors::line,
-                roster_import_errors::column_name,
-            ))
-            .select((
-                roster_import_errors::line,
-                roster_import_errors::column_name,
-                roster_import_errors::value,
-                roster_import_errors::message,
-            ))
-            .limit(5_000)
-            .load(conn)?;
+        let page = errors_after(conn, import_id, after, 5_000)?;
         let Some(last) = page.last().map(|r| r.0) else {
             break;
         };

@@ -353,31 +353,12 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
         .await
         .unwrap();
     let csrf = crate::helpers::csrf_from(&form).unwrap();
-    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
     let keys: Vec<String> = (0..40)
         .map(|i| format!("burst-key-{i:04}-abcdef"))
         .collect();
     let send = {
         let (client, url) = (client.clone(), format!("{base}{form_path}"));
-        move |key: String| {
-            let (client, url, csrf, today) =
-                (client.clone(), url.clone(), csrf.clone(), today.clone());
-            async move {
-                client
-                    .post(url)
-                    .form(&[
-                        ("csrf_token", csrf.as_str()),
-                        ("submission_key", key.as_str()),
-                        ("visited_on", today.as_str()),
-                        ("outcome", "tidak_ditemui"),
-                    ])
-                    .send()
-                    .await
-                    .ok()
-                    .filter(|r| r.status() == StatusCode::SEE_OTHER)
-                    .map(|r| crate::helpers::location(&r))
-            }
-        }
+        move |key: String| post_visit(client.clone(), url.clone(), csrf.clone(), key)
     };
     // The burst: eight phones sending five visits each, one after another; the server is
     // killed once ten have been acknowledged, with the others in flight or still to come.
@@ -438,17 +419,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
             "a repeat answers with the first result: {location}"
         );
     }
-    let visits: i64 = app
-        .with_conn(move |conn| {
-            use diesel::prelude::*;
-            use pesiar::db::schema::visits;
-            visits::table
-                .filter(visits::household_id.eq(f.household))
-                .count()
-                .get_result(conn)
-                .unwrap()
-        })
-        .await;
+    let visits = visits_in(&app, f.household).await;
     assert_eq!(
         visits,
         1 + 40,
@@ -546,29 +517,14 @@ async fn two_instances_share_sessions_count_once_and_agree() {
         .await
         .unwrap();
     let csrf = crate::helpers::csrf_from(&form).unwrap();
-    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
     let send = |base: String, key: String| {
-        let (client, url, csrf, today) = (
+        let visit = post_visit(
             client.clone(),
             format!("{base}{form_path}"),
             csrf.clone(),
-            today.clone(),
+            key,
         );
-        async move {
-            let res = client
-                .post(url)
-                .form(&[
-                    ("csrf_token", csrf.as_str()),
-                    ("submission_key", key.as_str()),
-                    ("visited_on", today.as_str()),
-                    ("outcome", "tidak_ditemui"),
-                ])
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(res.status(), StatusCode::SEE_OTHER);
-            crate::helpers::location(&res)
-        }
+        async move { visit.await.expect("visit recorded (303)") }
     };
     // Ten visits to each instance, and five sent to both at the same moment (a retry that
     // reached the other instance).
@@ -601,17 +557,7 @@ async fn two_instances_share_sessions_count_once_and_agree() {
             "one visit for a key sent to both"
         );
     }
-    let visits: i64 = app
-        .with_conn(move |conn| {
-            use diesel::prelude::*;
-            use pesiar::db::schema::visits;
-            visits::table
-                .filter(visits::household_id.eq(f.household))
-                .count()
-                .get_result(conn)
-                .unwrap()
-        })
-        .await;
+    let visits = visits_in(&app, f.household).await;
     assert_eq!(visits, 1 + 20 + 5);
 
     // Both instances report the same progress: the API figures, and 26 visits for the agent on
@@ -633,4 +579,40 @@ async fn two_instances_share_sessions_count_once_and_agree() {
         server.kill().unwrap();
         server.wait().unwrap();
     }
+}
+
+/// Posts a visit form ("not met") with its own one-time key; the visit's page when recorded.
+async fn post_visit(
+    client: reqwest::Client,
+    url: String,
+    csrf: String,
+    key: String,
+) -> Option<String> {
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    client
+        .post(url)
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("submission_key", key.as_str()),
+            ("visited_on", today.as_str()),
+            ("outcome", "tidak_ditemui"),
+        ])
+        .send()
+        .await
+        .ok()
+        .filter(|r| r.status() == StatusCode::SEE_OTHER)
+        .map(|r| crate::helpers::location(&r))
+}
+
+async fn visits_in(app: &crate::helpers::TestApp, household: i32) -> i64 {
+    app.with_conn(move |conn| {
+        use diesel::prelude::*;
+        use pesiar::db::schema::visits;
+        visits::table
+            .filter(visits::household_id.eq(household))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    })
+    .await
 }
