@@ -1,5 +1,6 @@
 //! Tables as CSV or XLSX downloads, scoped like the page they come from. CSV text cells that a
-//! spreadsheet would run as a formula (starting with =, +, -, @) are neutralised.
+//! spreadsheet would run as a formula (starting with =, +, -, @) are neutralised: an apostrophe in
+//! CSV, Excel's quote prefix in XLSX.
 
 use actix_web::HttpResponse;
 use actix_web::http::header;
@@ -34,11 +35,20 @@ impl Format {
     }
 }
 
+/// Whether a spreadsheet would take this text for a formula.
+pub fn looks_like_formula(text: &str) -> bool {
+    matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    )
+}
+
 /// A text cell safe to open in a spreadsheet.
 pub fn neutralise(text: &str) -> String {
-    match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
+    if looks_like_formula(text) {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
 }
 
@@ -69,6 +79,8 @@ pub fn to_xlsx(table: &Table, sheet_name: &str) -> Result<Vec<u8>, AppError> {
     let _ = sheet.set_name(sheet_name);
     let bold = XlsxFormat::new().set_bold();
     let percent = XlsxFormat::new().set_num_format("0.00%");
+    // Excel's own "'" prefix: the cell stays text when edited, and the apostrophe is not shown.
+    let quoted = XlsxFormat::new().set_quote_prefix();
     for (col, name) in table.headers.iter().enumerate() {
         sheet
             .write_string_with_format(0, col as u16, *name, &bold)
@@ -79,6 +91,9 @@ pub fn to_xlsx(table: &Table, sheet_name: &str) -> Result<Vec<u8>, AppError> {
         for (col, cell) in row.iter().enumerate() {
             let c = col as u16;
             let result = match cell {
+                Cell::Text(t) if looks_like_formula(t) => {
+                    sheet.write_string_with_format(r, c, t, &quoted).map(|_| ())
+                }
                 Cell::Text(t) => sheet.write_string(r, c, t).map(|_| ()),
                 Cell::Int(n) => sheet.write_number(r, c, *n as f64).map(|_| ()),
                 Cell::Ratio(Some(v)) => sheet

@@ -251,10 +251,11 @@ async fn a_temporary_password_must_be_changed_first() {
 #[tokio::test]
 async fn changing_the_password_checks_the_rules_and_ends_other_sessions() {
     let app = spawn_app().await;
-    app.sign_in_as("ganti", Role::Supervisor, &["32.73"]).await;
+    app.sign_in_as("ganti.sandi.saya", Role::Supervisor, &["32.73"])
+        .await;
     let other_device = new_client();
     assert_eq!(
-        app.login_with(&other_device, "ganti", PASSWORD)
+        app.login_with(&other_device, "ganti.sandi.saya", PASSWORD)
             .await
             .status(),
         StatusCode::SEE_OTHER
@@ -266,7 +267,7 @@ async fn changing_the_password_checks_the_rules_and_ends_other_sessions() {
             "/akun/password",
             &[
                 ("current_password", "salah-salah-salah"),
-                ("new_password", "ganti"),
+                ("new_password", "pendek"),
                 ("confirm_password", "lain"),
             ],
         )
@@ -281,12 +282,29 @@ async fn changing_the_password_checks_the_rules_and_ends_other_sessions() {
             "/akun/password",
             &[
                 ("current_password", PASSWORD),
-                ("new_password", "ganti"),
-                ("confirm_password", "ganti"),
+                ("new_password", "pendek"),
+                ("confirm_password", "pendek"),
             ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    // Long enough, but the username (in any case).
+    let res = app
+        .post_form(
+            "/akun/password",
+            &[
+                ("current_password", PASSWORD),
+                ("new_password", "Ganti.Sandi.Saya"),
+                ("confirm_password", "Ganti.Sandi.Saya"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("tidak boleh sama dengan nama pengguna"),
+        "{html}"
+    );
 
     let res = app
         .post_form(
@@ -308,7 +326,7 @@ async fn changing_the_password_checks_the_rules_and_ends_other_sessions() {
         "other device signed out"
     );
     let res = app
-        .login_with(&new_client(), "ganti", "sandi-baru-yang-kuat")
+        .login_with(&new_client(), "ganti.sandi.saya", "sandi-baru-yang-kuat")
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }

@@ -55,6 +55,26 @@ async fn every_response_carries_the_security_headers() {
         let res = app.get_with(&anonymous, path).await;
         assert_security_headers(path, &res);
     }
+    // Every POST route, with a valid token and an empty form (whatever the answer).
+    let posts: Vec<String> = pesiar::app::routes()
+        .infos()
+        .into_iter()
+        .filter(|r| r.method == actix_web::http::Method::POST && r.path != "/logout")
+        .map(|r| {
+            crate::access::concrete_path(
+                r.path,
+                crate::access::Samples {
+                    user: id,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect();
+    assert!(posts.len() > 15, "{posts:?}");
+    for path in &posts {
+        let res = app.post_form(path, &[]).await;
+        assert_security_headers(&format!("POST {path}"), &res);
+    }
     // A refused POST (no CSRF token) too.
     let res = anonymous.post(app.url("/login")).send().await.unwrap();
     assert_eq!(res.status(), StatusCode::FORBIDDEN);

@@ -14,15 +14,15 @@ use crate::fieldwork::{add_member_ok, fixture, nik, submit};
 use crate::helpers::{TestApp, location, new_client, spawn_app};
 
 const DAGO: &str = "32.73.02.1004";
-const HEADER: &str = "NIK;NO_KK;NAMA;JENIS_KELAMIN;TANGGAL_LAHIR;KODE_WILAYAH;RT;RW;ALAMAT;NO_KARTU_JKN;SEGMEN;KELAS;STATUS;ALASAN_NONAKTIF";
+pub const HEADER: &str = "NIK;NO_KK;NAMA;JENIS_KELAMIN;TANGGAL_LAHIR;KODE_WILAYAH;RT;RW;ALAMAT;NO_KARTU_JKN;SEGMEN;KELAS;STATUS;ALASAN_NONAKTIF";
 
-fn day(days_ago: i64) -> NaiveDate {
+pub fn day(days_ago: i64) -> NaiveDate {
     pesiar::web::today() - chrono::Duration::days(days_ago)
 }
 
 /// Uploads an extract as `client` and waits for the background import to finish; returns the
 /// progress page's path and its final text.
-async fn import(
+pub async fn import(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,
