@@ -30,8 +30,41 @@ pub enum AppError {
     TooManyRequests,
     #[error("database unavailable")]
     Unavailable,
+    #[error("storage cannot take writes: {0:?}")]
+    Unwritable(Unwritable),
     #[error("internal error (ref {reference})")]
     Internal { reference: String },
+}
+
+/// Why the database refuses to write: the transaction was rolled back whole, and the person can
+/// send the same form again later (its one-time key makes the retry count once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Unwritable {
+    /// SQLite's "database or disk is full", PostgreSQL's "No space left on device".
+    Full,
+    /// A read-only file, mount or PostgreSQL standby.
+    ReadOnly,
+}
+
+impl Unwritable {
+    /// Recognises the storage refusals among database errors by their fixed messages, since
+    /// diesel reports SQLite's result codes only as text.
+    pub fn of(kind: &diesel::result::DatabaseErrorKind, message: &str) -> Option<Self> {
+        use diesel::result::DatabaseErrorKind;
+        if matches!(kind, DatabaseErrorKind::ReadOnlyTransaction)
+            || message.contains("readonly database")
+            || message.contains("read-only")
+        {
+            Some(Self::ReadOnly)
+        } else if message.contains("database or disk is full")
+            || message.contains("No space left on device")
+            || message.contains("could not extend file")
+        {
+            Some(Self::Full)
+        } else {
+            None
+        }
+    }
 }
 
 impl AppError {
@@ -78,6 +111,14 @@ impl AppError {
                 "Layanan sementara tidak tersedia",
                 "Basis data sedang tidak dapat dihubungi. Coba lagi dalam beberapa saat.".into(),
             ),
+            Self::Unwritable(Unwritable::Full) => (
+                "Penyimpanan server penuh",
+                "Server tidak dapat menyimpan data karena penyimpanannya penuh. Tidak ada yang tersimpan sebagian. Data Anda tetap di perangkat: kirim lagi nanti, dan beri tahu admin.".into(),
+            ),
+            Self::Unwritable(Unwritable::ReadOnly) => (
+                "Server sedang hanya-baca",
+                "Server sedang tidak menerima perubahan (basis data hanya-baca). Tidak ada yang tersimpan sebagian. Data Anda tetap di perangkat: kirim lagi nanti, dan beri tahu admin.".into(),
+            ),
             Self::Internal { .. } => (
                 "Terjadi kesalahan",
                 "Terjadi kesalahan di server. Data Anda belum tentu tersimpan; periksa lalu coba lagi.".into(),
@@ -98,6 +139,13 @@ impl From<diesel::result::Error> for AppError {
                 tracing::warn!(error = %err, "database connection lost");
                 Self::Unavailable
             }
+            Error::DatabaseError(kind, ref info) => match Unwritable::of(&kind, info.message()) {
+                Some(why) => {
+                    tracing::error!(error = %err, "the database refuses writes");
+                    Self::Unwritable(why)
+                }
+                None => Self::internal(err),
+            },
             other => Self::internal(other),
         }
     }
@@ -123,7 +171,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unavailable | Self::Unwritable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -146,8 +194,14 @@ impl ResponseError for AppError {
         .unwrap_or_else(|_| format!("{} {title}: {message}", status.as_u16()));
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
-        if matches!(self, Self::Unavailable) {
-            response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+        match self {
+            Self::Unavailable => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
+            }
+            Self::Unwritable(_) => {
+                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("300")));
+            }
+            _ => {}
         }
         response.body(body)
     }

@@ -98,8 +98,19 @@
       event.preventDefault();
       var body = new URLSearchParams(new FormData(form)).toString();
       var key = form.querySelector('input[name=submission_key]').value;
+      var keep = function () {
+        return put({ key: key, url: form.action, body: body, at: Date.now() }).then(function () {
+          var note = document.getElementById('antrean-form');
+          if (note) { note.hidden = false; }
+          form.querySelector('button[type=submit]').disabled = true;
+          return show();
+        });
+      };
       fetch(form.action, { method: 'POST', body: new URLSearchParams(body), credentials: 'same-origin' })
         .then(function (res) {
+          // The server is up but cannot store now (database down, disk full, read-only): keep
+          // the visit on the phone like one made without signal.
+          if (res.status === 503) return keep();
           // Sent: show what the server answered (the recorded visit, or the form with its
           // errors and the values kept), as an ordinary submission would.
           return res.text().then(function (html) {
@@ -108,14 +119,7 @@
             document.write(html);
             document.close();
           });
-        }, function () {
-          return put({ key: key, url: form.action, body: body, at: Date.now() }).then(function () {
-            var note = document.getElementById('antrean-form');
-            if (note) { note.hidden = false; }
-            form.querySelector('button[type=submit]').disabled = true;
-            return show();
-          });
-        });
+        }, keep);
     });
   }
   var logout = document.querySelector('form[action="/logout"]');
@@ -129,6 +133,8 @@
     });
   }
   window.addEventListener('online', flush);
+  // A queue kept through a server outage has no 'online' event to wait for: retry each minute.
+  setInterval(function () { if (navigator.onLine) flush(); }, 60000);
   window.addEventListener('offline', show);
   show().then(function () { if (navigator.onLine) flush(); });
 })();

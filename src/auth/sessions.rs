@@ -72,9 +72,21 @@ pub fn load(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Cur
         return Ok(None);
     }
     if (at - last_seen_at).num_seconds() >= TOUCH_EVERY_SECONDS {
-        diesel::update(user_sessions::table.find(token_hash))
+        let touched = diesel::update(user_sessions::table.find(token_hash))
             .set(user_sessions::last_seen_at.eq(at))
-            .execute(conn)?;
+            .execute(conn);
+        // Reading goes on when the storage refuses writes (full disk, read-only file); only the
+        // idle clock pauses.
+        match touched {
+            Err(diesel::result::Error::DatabaseError(kind, info))
+                if crate::error::Unwritable::of(&kind, info.message()).is_some() =>
+            {
+                tracing::warn!(error = info.message(), "session not touched");
+            }
+            other => {
+                other?;
+            }
+        }
     }
     let areas = user_queries::areas(conn, user.id)?;
     Ok(Some(CurrentUser {

@@ -194,6 +194,21 @@ pub fn test_database() -> TestDatabase {
     }
 }
 
+/// A copy of the migrated SQLite template at `path` (whose folder the caller owns).
+pub fn sqlite_database_at(path: PathBuf) -> TestDatabase {
+    std::fs::copy(sqlite_template(), &path).expect("copy template");
+    existing_sqlite_database(path)
+}
+
+/// The SQLite database already at `path`.
+pub fn existing_sqlite_database(path: PathBuf) -> TestDatabase {
+    TestDatabase {
+        url: DatabaseUrl::Sqlite(path),
+        _dir: None,
+        pg_admin: None,
+    }
+}
+
 /// A database that exists but has nothing in it yet (for migration and demo tests).
 /// On SQLite this is a path in an empty folder.
 pub fn empty_database() -> TestDatabase {
@@ -235,6 +250,8 @@ pub struct TestApp {
     pub db: Db,
     /// Kept so the database outlives the server.
     pub _database: TestDatabase,
+    /// The cookie key: a second server with it accepts this one's sessions.
+    pub key: actix_web::cookie::Key,
     handle: actix_web::dev::ServerHandle,
 }
 
@@ -268,14 +285,27 @@ pub fn spawn_with_db(db: Db, database: TestDatabase) -> TestApp {
 
 /// `secure_cookies` on: cookies are marked Secure (a plain-HTTP client then cannot send them back).
 pub fn spawn_with_settings(db: Db, database: TestDatabase, secure_cookies: bool) -> TestApp {
+    spawn_with_key(
+        db,
+        database,
+        secure_cookies,
+        actix_web::cookie::Key::generate(),
+    )
+}
+
+pub fn spawn_with_key(
+    db: Db,
+    database: TestDatabase,
+    secure_cookies: bool,
+    key: actix_web::cookie::Key,
+) -> TestApp {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let settings = Settings {
         secure_cookies,
         behind_proxy: false,
     };
-    let key = actix_web::cookie::Key::generate();
-    let server = pesiar::app::server(db.clone(), settings, key, listener).expect("server");
+    let server = pesiar::app::server(db.clone(), settings, key.clone(), listener).expect("server");
     let handle = server.handle();
     tokio::spawn(server);
     TestApp {
@@ -283,6 +313,7 @@ pub fn spawn_with_settings(db: Db, database: TestDatabase, secure_cookies: bool)
         client: new_client(),
         db,
         _database: database,
+        key,
         handle,
     }
 }

@@ -17,5 +17,6 @@ mod helpers;
 mod progress;
 mod regions;
 mod roster;
+mod storage;
 mod users_admin;
 mod weight;
