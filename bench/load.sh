@@ -18,6 +18,7 @@ password=${BENCH_PASSWORD:-bench-password-2026}
 work=${BENCH_DIR:-/tmp/pesiar-bench}
 mkdir -p "$work"
 
+command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3
 command -v wrk >/dev/null || { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }
 cargo build --release --quiet
 cargo build --release --quiet --example generate
@@ -79,6 +80,52 @@ run() { # name path cookie
   echo "| $backend | $1 | \`$2\` | $single | $p50 | $p99 | $rps | ${errors:-0} |"
 }
 
+# Visit submission: AGENTS agents (bench.agen001…) signed in, each with its CSRF token and a
+# household of its kelurahan, one wrk connection per agent.
+agents=${AGENTS:-200}
+agents_file="$work/agents.txt"
+: >"$agents_file"
+sign_in_agent() {
+  local name cookie page token household
+  name=$(printf 'bench.agen%03d' "$1")
+  cookie=$(login "$name")
+  page=$(curl -s -b "pesiar=$cookie" "http://127.0.0.1:$port/rumah-tangga")
+  token=$(echo "$page" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  household=$(echo "$page" | grep -o 'href="/rumah-tangga/[0-9]*"' | head -1 | grep -o '[0-9]*')
+  [ -n "$cookie" ] && [ -n "$token" ] && [ -n "$household" ] && echo "$cookie $token $household" >>"$agents_file"
+}
+for i in $(seq 1 "$agents"); do
+  sign_in_agent "$i" &
+  if (( i % 8 == 0 )); then wait; fi
+done
+wait
+echo "agents signed in: $(wc -l <"$agents_file") of $agents" >&2
+export BENCH_AGENTS="$agents_file" BENCH_DAY
+BENCH_DAY=$(TZ=Asia/Jakarta date +%F)
+count_visits() {
+  if [ "$backend" = sqlite ]; then
+    sqlite3 "$url" "SELECT count(*) FROM visits WHERE note = 'uji beban'"
+  else
+    psql -h 127.0.0.1 -U postgres -d "$db" -Atc "SELECT count(*) FROM visits WHERE note = 'uji beban'"
+  fi
+}
+run_visits() {
+  local out single p50 p99 rps errors requests before after
+  before=$(count_visits)
+  local one
+  one=$(wrk -t1 -c1 -d5s --latency -s bench/visits.lua "http://127.0.0.1:$port")
+  single=$(echo "$one" | awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END{print p50 " / " p99}')
+  out=$(wrk -t2 -c"$agents" -d"$duration" --latency -s bench/visits.lua "http://127.0.0.1:$port")
+  requests=$(( $(echo "$one" | awk '/requests in/{print $1}') + $(echo "$out" | awk '/requests in/{print $1}') ))
+  p50=$(echo "$out" | awk '/^ +50%/{print $2}')
+  p99=$(echo "$out" | awk '/^ +99%/{print $2}')
+  rps=$(echo "$out" | awk '/^Requests\/sec/{print $2}')
+  errors=$(echo "$out" | awk '/Non-2xx/{print $5}')
+  after=$(count_visits)
+  echo "| $backend | visit submission ($agents agents) | \`POST /rumah-tangga/{id}/kunjungan/baru\` | $single | $p50 | $p99 | $rps | ${errors:-0} |"
+  echo "visit submissions sent: $requests (wrk counts only completed responses), visits recorded: $((after - before))" >&2
+}
+
 echo "| backend | page | path | 1 connection p50 / p99 | $connections connections p50 | p99 | req/s | non-2xx |"
 echo "|---|---|---|---|---|---|---|---|"
 run "health check (framework ceiling)" /healthz ""
@@ -86,6 +133,7 @@ run "kelurahan progress" "/progres/$kelurahan" "$spv"
 run "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
 run "agent home (Hari ini)" / "$agent"
 run "household search" "/rumah-tangga?q=warga" "$agent"
+run_visits
 if [ "$backend" = postgres ]; then
   run "national roll-up (83,762 desa/kelurahan)" /progres/ID "$admin"
 fi

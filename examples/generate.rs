@@ -27,7 +27,10 @@ struct Args {
     /// Also load figures for every desa/kelurahan in the country (for the national roll-up).
     #[arg(long)]
     national: bool,
-    /// Password of the benchmark users (bench.admin, bench.spv, bench.agen).
+    /// Field agents for the visit-submission load, `bench.agen001`…, spread over the kelurahan.
+    #[arg(long, default_value_t = 200)]
+    agents: usize,
+    /// Password of the benchmark users (bench.admin, bench.spv, bench.agen, bench.agenNNN).
     #[arg(long, env = "BENCH_PASSWORD", default_value = "bench-password-2026")]
     password: String,
 }
@@ -50,7 +53,7 @@ fn main() -> anyhow::Result<()> {
     pesiar::db::migrate(&url)?;
     let mut conn = establish(&url)?;
     let bandung = codes(&mut conn, "32.73.", "32.73/");
-    create_users(&url, &args.password, &bandung[0])?;
+    create_users(&url, &args.password, &bandung, args.agents)?;
     let agent_id: i32 = users::table
         .filter(users::username.eq("bench.agen"))
         .select(users::id)
@@ -230,15 +233,28 @@ fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn create_users(url: &DatabaseUrl, password: &str, kelurahan: &str) -> anyhow::Result<()> {
-    for (username, role, areas) in [
-        ("bench.admin", "admin", String::new()),
-        ("bench.spv", "supervisor", "32.73".to_string()),
-        ("bench.agen", "agent", kelurahan.to_string()),
-    ] {
+fn create_users(
+    url: &DatabaseUrl,
+    password: &str,
+    kelurahan: &[String],
+    agents: usize,
+) -> anyhow::Result<()> {
+    let mut users = vec![
+        ("bench.admin".to_string(), "admin", String::new()),
+        ("bench.spv".to_string(), "supervisor", "32.73".to_string()),
+        ("bench.agen".to_string(), "agent", kelurahan[0].clone()),
+    ];
+    for i in 0..agents {
+        users.push((
+            format!("bench.agen{:03}", i + 1),
+            "agent",
+            kelurahan[i % kelurahan.len()].clone(),
+        ));
+    }
+    for (username, role, areas) in users {
         let form = pesiar::users::forms::NewUserForm {
-            username: username.into(),
-            full_name: username.into(),
+            username: username.clone(),
+            full_name: username.clone(),
             phone: String::new(),
             role: role.into(),
             areas,
