@@ -3,6 +3,7 @@
 #
 #   bash bench/load.sh sqlite              # 2.6 M members in 151 kelurahan, SQLite
 #   bash bench/load.sh postgres            # the same plus national figures, PostgreSQL
+#   REUSE=1 ONLY=visit bash bench/load.sh sqlite   # reuse the database, run one endpoint
 #
 # Needs: wrk (Debian package `wrk`, installed if missing), a local PostgreSQL for `postgres`.
 # Prints one Markdown table row per endpoint: p50, p99, requests/s, errors; then the server's
@@ -68,6 +69,7 @@ agent=$(login bench.agen)
 kelurahan=$(curl -s -b "pesiar=$agent" "http://127.0.0.1:$port/" | grep -o 'href="/wilayah/32\.73\.[0-9.]*"' | head -1 | sed 's#.*/wilayah/##; s/"$//')
 
 run() { # name path cookie
+  [ -z "${ONLY:-}" ] || [[ "$1" == *"$ONLY"* ]] || return 0
   local out single
   # Service time first: one connection, one request at a time.
   single=$(wrk -t1 -c1 -d5s --latency -H "Cookie: pesiar=$3" "http://127.0.0.1:$port$2" | awk '/^ +50%/{p50=$2} /^ +99%/{p99=$2} END{print p50 " / " p99}')
@@ -94,11 +96,14 @@ sign_in_agent() {
   household=$(echo "$page" | grep -o 'href="/rumah-tangga/[0-9]*"' | head -1 | grep -o '[0-9]*')
   [ -n "$cookie" ] && [ -n "$token" ] && [ -n "$household" ] && echo "$cookie $token $household" >>"$agents_file"
 }
+pids=()
 for i in $(seq 1 "$agents"); do
   sign_in_agent "$i" &
-  if (( i % 8 == 0 )); then wait; fi
+  pids+=($!)
+  # Eight at a time (a bare `wait` would also wait for the server).
+  if (( i % 8 == 0 )); then wait "${pids[@]}"; pids=(); fi
 done
-wait
+[ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
 echo "agents signed in: $(wc -l <"$agents_file") of $agents" >&2
 export BENCH_AGENTS="$agents_file" BENCH_DAY
 BENCH_DAY=$(TZ=Asia/Jakarta date +%F)
@@ -110,6 +115,7 @@ count_visits() {
   fi
 }
 run_visits() {
+  [ -z "${ONLY:-}" ] || [[ "visit submission" == *"$ONLY"* ]] || return 0
   local out single p50 p99 rps errors requests before after
   before=$(count_visits)
   local one
