@@ -5,7 +5,8 @@
 #   bash bench/load.sh postgres            # the same plus national figures, PostgreSQL
 #   REUSE=1 ONLY=visit bash bench/load.sh sqlite   # reuse the database, run one endpoint
 #
-# Needs: wrk (Debian package `wrk`, installed if missing), a local PostgreSQL for `postgres`.
+# Needs: wrk (Debian package `wrk`) and oha (`cargo install oha`), installed if missing, and a
+# local PostgreSQL for `postgres`.
 # Prints one Markdown table row per endpoint: p50, p99, requests/s, errors; then the server's
 # peak memory. Every request goes to 127.0.0.1 only, and each run is bounded in time.
 set -euo pipefail
@@ -132,6 +133,25 @@ run_visits() {
   echo "visit submissions sent: $requests (wrk counts only completed responses), visits recorded: $((after - before))" >&2
 }
 
+# The same pages with 50 clients at a steady rate (open loop: oha sends on schedule and corrects
+# for coordinated omission), to read latency below saturation rather than capacity.
+rate=${RATE:-500}
+command -v oha >/dev/null || cargo install oha --locked --quiet
+run_paced() { # name path cookie
+  [ -z "${ONLY:-}" ] || [[ "$1" == *"$ONLY"* ]] || return 0
+  oha -z "$duration" -c "$connections" -q "$rate" --latency-correction --no-tui --output-format json \
+    -H "Cookie: pesiar=$3" "http://127.0.0.1:$port$2" >"$work/oha.json"
+  python3 - "$backend" "$1" "$2" "$work/oha.json" <<'PY'
+import json, sys
+backend, name, path, file = sys.argv[1:]
+d = json.load(open(file))
+p, s = d["latencyPercentiles"], d["summary"]
+codes = d.get("statusCodeDistribution", {})
+bad = sum(n for code, n in codes.items() if not code.startswith("2"))
+print(f"| {backend} | {name} | `{path}` | {p['p50']*1000:.2f} ms | {p['p99']*1000:.2f} ms | {s['requestsPerSec']:.0f} | {bad} |")
+PY
+}
+
 echo "| backend | page | path | 1 connection p50 / p99 | $connections connections p50 | p99 | req/s | non-2xx |"
 echo "|---|---|---|---|---|---|---|---|"
 run "health check (framework ceiling)" /healthz ""
@@ -142,6 +162,16 @@ run "household search" "/rumah-tangga?q=warga" "$agent"
 run_visits
 if [ "$backend" = postgres ]; then
   run "national roll-up (83,762 desa/kelurahan)" /progres/ID "$admin"
+fi
+echo
+echo "$connections clients at a steady $rate requests/s in all (oha, open loop):"
+echo
+echo "| backend | page | path | p50 | p99 | req/s | non-2xx |"
+echo "|---|---|---|---|---|---|---|"
+run_paced "kelurahan progress" "/progres/$kelurahan" "$spv"
+run_paced "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
+if [ "$backend" = postgres ]; then
+  run_paced "national roll-up" /progres/ID "$admin"
 fi
 pkill -TERM -P "$server" || true
 wait "$server" 2>/dev/null || true
