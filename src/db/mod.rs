@@ -4,7 +4,7 @@
 pub mod schema;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use chrono::{NaiveDateTime, Utc};
@@ -59,6 +59,8 @@ pub struct ConnectionManager {
     url: DatabaseUrl,
     /// SQLite connections leave WAL checkpoints to the [`Checkpointer`].
     manual_checkpoints: bool,
+    /// When a connection last failed to open (milliseconds since the Unix epoch; 0: never).
+    last_failure: Arc<AtomicU64>,
 }
 
 impl ConnectionManager {
@@ -66,9 +68,21 @@ impl ConnectionManager {
         Self {
             url,
             manual_checkpoints: false,
+            last_failure: Arc::default(),
         }
     }
 }
+
+fn epoch_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// After a failed connection attempt, requests that find no idle connection get the 503 page at
+/// once for this long instead of each waiting out [`POOL_TIMEOUT`]; the pool keeps trying in
+/// the background and the first request after this window tries again itself.
+const FAIL_FAST_FOR_MS: u64 = 2_000;
 
 /// Runs SQLite's WAL checkpoints on a thread of its own. Otherwise the commit that crosses the
 /// WAL's threshold copies ~1,000 pages into the database file and syncs it before answering: a
@@ -172,7 +186,10 @@ impl ManageConnection for ConnectionManager {
     type Error = r2d2::Error;
 
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
-        let mut conn = establish(&self.url).map_err(r2d2::Error::ConnectionError)?;
+        let mut conn = establish(&self.url).map_err(|e| {
+            self.last_failure.store(epoch_millis(), Ordering::Relaxed);
+            r2d2::Error::ConnectionError(e)
+        })?;
         if self.manual_checkpoints {
             conn.batch_execute("PRAGMA wal_autocheckpoint = 0")
                 .map_err(r2d2::Error::QueryError)?;
@@ -199,6 +216,7 @@ pub type DbPooled = PooledConnection<ConnectionManager>;
 #[derive(Clone)]
 pub struct Db {
     pool: DbPool,
+    last_failure: Arc<AtomicU64>,
     /// Stops the checkpoint thread when the last handle goes.
     _checkpointer: Option<Arc<Checkpointer>>,
 }
@@ -206,6 +224,7 @@ pub struct Db {
 impl Db {
     pub fn connect(url: &DatabaseUrl) -> anyhow::Result<Self> {
         let max_size = if url.is_sqlite() { 8 } else { 16 };
+        let last_failure = Arc::<AtomicU64>::default();
         let checkpointer = if url.is_sqlite() {
             Some(Arc::new(Checkpointer::start(url)?))
         } else {
@@ -221,9 +240,11 @@ impl Db {
             .build(ConnectionManager {
                 url: url.clone(),
                 manual_checkpoints: checkpointer.is_some(),
+                last_failure: last_failure.clone(),
             })?;
         Ok(Self {
             pool,
+            last_failure,
             _checkpointer: checkpointer,
         })
     }
@@ -231,18 +252,29 @@ impl Db {
     /// A pool that does not connect until first use: requests get the 503 page while the
     /// database is down, and the pool recovers by itself when it is back.
     pub fn connect_lazy(url: &DatabaseUrl) -> Self {
+        let last_failure = Arc::<AtomicU64>::default();
         let pool = Pool::builder()
             .max_size(if url.is_sqlite() { 8 } else { 16 })
             .min_idle(Some(0))
             .connection_timeout(POOL_TIMEOUT)
-            .build_unchecked(ConnectionManager::new(url.clone()));
+            .build_unchecked(ConnectionManager {
+                last_failure: last_failure.clone(),
+                ..ConnectionManager::new(url.clone())
+            });
         Self {
             pool,
+            last_failure,
             _checkpointer: None,
         }
     }
 
     pub fn get(&self) -> Result<DbPooled, AppError> {
+        let failed_at = self.last_failure.load(Ordering::Relaxed);
+        if failed_at != 0 && epoch_millis().saturating_sub(failed_at) < FAIL_FAST_FOR_MS {
+            // The database was unreachable a moment ago: take an idle connection if there is
+            // one, and otherwise answer now rather than queue for seconds.
+            return self.pool.try_get().ok_or(AppError::Unavailable);
+        }
         self.pool.get().map_err(|e| {
             tracing::warn!(error = %e, "no database connection");
             AppError::Unavailable
