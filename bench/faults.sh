@@ -10,6 +10,7 @@
 # Prints what the outage looked like from outside, then wrk's view of the whole run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 port=${PORT:-18400}
 work=${BENCH_DIR:-/tmp/pesiar-faults}
@@ -40,14 +41,7 @@ cleanup() {
 trap cleanup EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
-login() {
-  local jar="$work/jar-$1" token
-  rm -f "$jar"
-  token=$(curl -s -c "$jar" -b "$jar" "http://127.0.0.1:$port/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null "http://127.0.0.1:$port/login" \
-    --data-urlencode "csrf_token=$token" --data-urlencode "username=$1" --data-urlencode "password=$password"
-  grep -o 'pesiar\s[^ ]*$' "$jar" | awk '{print $2}' | tail -1
-}
+login() { sign_in "http://127.0.0.1:$port" "$1" "$password" "$work/jar-$1"; }
 spv=$(login bench.spv)
 kelurahan=$(curl -s -b "pesiar=$(login bench.agen)" "http://127.0.0.1:$port/" | grep -o 'href="/wilayah/32\.73\.[0-9.]*"' | head -1 | sed 's#.*/wilayah/##; s/"$//')
 page="/progres/$kelurahan"

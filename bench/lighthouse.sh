@@ -9,6 +9,7 @@
 # sqlite3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 port=${PORT:-18500}
 work=${BENCH_DIR:-/tmp/pesiar-lighthouse}
@@ -25,14 +26,7 @@ trap 'kill $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "$base/healthz" >/dev/null && break; sleep 0.2; done
 
 password_of() { grep "^$1 " "$work/demo.log" | grep -o 'demo-[^ ]*' | head -1; }
-login() { # username → session cookie value
-  local jar="$work/jar-$1" token
-  rm -f "$jar"
-  token=$(curl -s -c "$jar" -b "$jar" "$base/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null "$base/login" --data-urlencode "csrf_token=$token" \
-    --data-urlencode "username=$1" --data-urlencode "password=$(password_of "$1")"
-  grep -o 'pesiar\s[^ ]*$' "$jar" | awk '{print $2}' | tail -1
-}
+login() { sign_in "$base" "$1" "$(password_of "$1")" "$work/jar-$1"; } # → session cookie value
 declare -A cookie=([tamu]=none)
 for user in agen supervisor camat admin; do cookie[$user]=$(login "$user"); done
 household=$(curl -s -b "pesiar=${cookie[agen]}" "$base/rumah-tangga" | grep -o 'href="/rumah-tangga/[0-9]*"' | head -1 | grep -o '[0-9]*')

@@ -11,6 +11,7 @@
 # peak memory. Every request goes to 127.0.0.1 only, and each run is bounded in time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 backend=${1:-sqlite}
 duration=${DURATION:-20s}
@@ -56,14 +57,7 @@ server=$!
 trap 'pkill -TERM -P $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
 
-login() {
-  local jar="$work/jar-$1" token
-  rm -f "$jar"
-  token=$(curl -s -c "$jar" -b "$jar" "http://127.0.0.1:$port/login" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
-  curl -s -c "$jar" -b "$jar" -o /dev/null "http://127.0.0.1:$port/login" \
-    --data-urlencode "csrf_token=$token" --data-urlencode "username=$1" --data-urlencode "password=$password"
-  grep -o 'pesiar\s[^ ]*$' "$jar" | awk '{print $2}' | tail -1
-}
+login() { sign_in "http://127.0.0.1:$port" "$1" "$password" "$work/jar-$1"; }
 spv=$(login bench.spv)
 admin=$(login bench.admin)
 agent=$(login bench.agen)

@@ -186,7 +186,7 @@ async fn victim(app: &TestApp) -> Victim {
     let figures = format!(
         "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n{VICTIM},2026-10-31,20000,19500,15000\n"
     );
-    let res = upload_figures(app, &supervisor, figures).await;
+    let res = crate::progress::upload(app, &supervisor, "angka.csv", figures.into_bytes()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "figures upload");
     let roster = format!(
         "{}\n3273024101900099;;Warga Roster Rahasia;P;01-01-1990;{VICTIM};1;1;Jl. Rahasia;;PBPU;3;AKTIF;\n\
@@ -208,23 +208,6 @@ async fn victim(app: &TestApp) -> Victim {
         claim,
         import: crate::fieldwork::id_from(&page),
     }
-}
-
-async fn upload_figures(app: &TestApp, client: &reqwest::Client, csv: String) -> reqwest::Response {
-    let token = app.csrf_with(client).await;
-    let form = reqwest::multipart::Form::new().part(
-        "berkas",
-        reqwest::multipart::Part::bytes(csv.into_bytes()).file_name("angka.csv"),
-    );
-    client
-        .post(app.url(&format!(
-            "/data/impor?csrf_token={}",
-            pesiar::web::query_encode(&token)
-        )))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
 }
 
 fn leaks(body: &str) -> Vec<&'static str> {
@@ -422,12 +405,14 @@ async fn outsiders_reach_nothing_of_another_area_by_any_route_or_id() {
                 }
             } else if matches!(pattern, "/data/impor" | "/data/roster") {
                 let res = if pattern == "/data/impor" {
-                    upload_figures(
+                    crate::progress::upload(
                         &app,
                         &client,
+                        "angka.csv",
                         format!(
                             "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n{VICTIM},2026-10-31,1,1,1\n"
-                        ),
+                        )
+                        .into_bytes(),
                     )
                     .await
                 } else {
@@ -435,23 +420,14 @@ async fn outsiders_reach_nothing_of_another_area_by_any_route_or_id() {
                         "{}\n3273024101900099;;Diubah Penyerang;P;01-01-1990;{VICTIM};1;1;Jl. X;;PBI APBN;3;NON AKTIF;\n",
                         crate::roster::HEADER
                     );
-                    let token = app.csrf_with(&client).await;
-                    let form = reqwest::multipart::Form::new()
-                        .text("tanggal", pesiar::web::today().to_string())
-                        .part(
-                            "berkas",
-                            reqwest::multipart::Part::bytes(roster.into_bytes())
-                                .file_name("serang.csv"),
-                        );
-                    let res = client
-                        .post(app.url(&format!(
-                            "/data/roster?csrf_token={}",
-                            pesiar::web::query_encode(&token)
-                        )))
-                        .multipart(form)
-                        .send()
-                        .await
-                        .unwrap();
+                    let res = crate::roster::upload(
+                        &app,
+                        &client,
+                        "serang.csv",
+                        &pesiar::web::today().to_string(),
+                        roster.into_bytes(),
+                    )
+                    .await;
                     // The import runs in the background: wait for it before comparing.
                     let page = location(&res);
                     for _ in 0..100 {

@@ -39,7 +39,7 @@ fn spread(codes: &[String], date: &str, population: i64, registered: i64, active
     csv
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,

@@ -44,7 +44,7 @@ pub async fn import(
     panic!("import {name} did not finish");
 }
 
-async fn upload(
+pub async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,
