@@ -113,11 +113,11 @@ impl AppError {
             ),
             Self::Unwritable(Unwritable::Full) => (
                 "Penyimpanan server penuh",
-                "Server tidak dapat menyimpan data karena penyimpanannya penuh. Tidak ada yang tersimpan sebagian. Data Anda tetap di perangkat: kirim lagi nanti, dan beri tahu admin.".into(),
+                "Server tidak dapat menyimpan data karena penyimpanannya penuh. Tidak ada yang tersimpan sebagian: kirim lagi nanti, dan beri tahu admin. Kunjungan yang dicatat di HP disimpan di HP dan dikirim ulang otomatis.".into(),
             ),
             Self::Unwritable(Unwritable::ReadOnly) => (
                 "Server sedang hanya-baca",
-                "Server sedang tidak menerima perubahan (basis data hanya-baca). Tidak ada yang tersimpan sebagian. Data Anda tetap di perangkat: kirim lagi nanti, dan beri tahu admin.".into(),
+                "Server sedang tidak menerima perubahan (basis data hanya-baca). Tidak ada yang tersimpan sebagian: kirim lagi nanti, dan beri tahu admin. Kunjungan yang dicatat di HP disimpan di HP dan dikirim ulang otomatis.".into(),
             ),
             Self::Internal { .. } => (
                 "Terjadi kesalahan",
