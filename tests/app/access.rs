@@ -109,6 +109,24 @@ pub fn concrete_path(pattern: &str, ids: Samples) -> String {
         .replace("/static/{file}", &css)
 }
 
+/// Every registered route of `method`, with its parameters filled in (`{id}` of users: `user`).
+pub fn paths_of(method: actix_web::http::Method, user: i32) -> Vec<String> {
+    pesiar::app::routes()
+        .infos()
+        .into_iter()
+        .filter(|r| r.method == method)
+        .map(|r| {
+            concrete_path(
+                r.path,
+                Samples {
+                    user,
+                    ..Default::default()
+                },
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn every_route_has_an_expected_access_rule() {
     let actual: Vec<(String, String, Rule)> = pesiar::app::routes()

@@ -13,20 +13,7 @@ async fn every_post_route_requires_the_session_csrf_token() {
         .await;
     let other = crate::helpers::new_client();
     let foreign_token = app.csrf_with(&other).await;
-    let posts: Vec<String> = pesiar::app::routes()
-        .infos()
-        .into_iter()
-        .filter(|r| r.method == actix_web::http::Method::POST)
-        .map(|r| {
-            crate::access::concrete_path(
-                r.path,
-                crate::access::Samples {
-                    user: id,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
+    let posts = crate::access::paths_of(actix_web::http::Method::POST, id);
     assert!(posts.len() >= 8);
     for path in &posts {
         for token in [None, Some("salah"), Some(foreign_token.as_str())] {

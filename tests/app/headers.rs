@@ -34,20 +34,7 @@ async fn every_response_carries_the_security_headers() {
     let id = app
         .sign_in_as("admin1", Role::Admin, default_areas(Role::Admin))
         .await;
-    let mut paths: Vec<String> = pesiar::app::routes()
-        .infos()
-        .into_iter()
-        .filter(|r| r.method == actix_web::http::Method::GET)
-        .map(|r| {
-            crate::access::concrete_path(
-                r.path,
-                crate::access::Samples {
-                    user: id,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
+    let mut paths = crate::access::paths_of(actix_web::http::Method::GET, id);
     paths.extend(["/tidak-ada".to_string(), "/wilayah/99.99".to_string()]);
     for path in &paths {
         let res = app.get(path).await;
@@ -56,20 +43,8 @@ async fn every_response_carries_the_security_headers() {
         assert_security_headers(path, &res);
     }
     // Every POST route, with a valid token and an empty form (whatever the answer).
-    let posts: Vec<String> = pesiar::app::routes()
-        .infos()
-        .into_iter()
-        .filter(|r| r.method == actix_web::http::Method::POST && r.path != "/logout")
-        .map(|r| {
-            crate::access::concrete_path(
-                r.path,
-                crate::access::Samples {
-                    user: id,
-                    ..Default::default()
-                },
-            )
-        })
-        .collect();
+    let mut posts = crate::access::paths_of(actix_web::http::Method::POST, id);
+    posts.retain(|p| p != "/logout");
     assert!(posts.len() > 15, "{posts:?}");
     for path in &posts {
         let res = app.post_form(path, &[]).await;
