@@ -485,6 +485,9 @@ fn apply_batch(
             })
             .collect()
     };
+    // Households made here already carry the counts of their new members: only households
+    // that existed before, or that an existing member moved into, need recounting.
+    let mut created_households: HashSet<i32> = HashSet::new();
     if !missing.is_empty() {
         // A new household's worklist counts from its new members in this batch, so the common
         // case (a family listed together) needs no update afterwards.
@@ -523,10 +526,28 @@ fn apply_batch(
             })
             .collect();
         for chunk in values.chunks(CHUNK) {
-            crate::with_backend!(conn, c => diesel::insert_into(households::table).values(chunk).execute(c))?;
+            let made: Vec<(i32, String, String, String, String, Option<String>)> =
+                crate::with_backend!(conn, c => diesel::insert_into(households::table)
+                    .values(chunk)
+                    .returning((
+                        households::id,
+                        households::region_code,
+                        households::rt,
+                        households::rw,
+                        households::address,
+                        households::nomor_kk,
+                    ))
+                    .get_results(c))?;
+            for (id, region, rt, rw, address, kk) in made {
+                let key = match kk {
+                    Some(kk) => HouseholdKey::Kk(region, kk),
+                    None => HouseholdKey::Address(region, rt, rw, address.to_lowercase()),
+                };
+                homes.insert(key, id);
+                created_households.insert(id);
+            }
         }
         outcome.households_created = missing.len() as i32;
-        homes = find_households(conn, &wanted)?;
     }
 
     let mut touched_households: HashSet<i32> = HashSet::new();
@@ -540,7 +561,9 @@ fn apply_batch(
             None => {
                 let Some(household) = household else { continue };
                 new_rows.push((row, household));
-                touched_households.insert(household);
+                if !created_households.contains(&household) {
+                    touched_households.insert(household);
+                }
             }
             Some(e) => {
                 let newer = last_seen.get(&e.id).is_none_or(|d| date >= *d);
@@ -576,7 +599,8 @@ fn apply_batch(
         }
     }
 
-    // New members: inserted together, then found again by NIK (or card number) for their ids.
+    // New members: inserted together; their ids come back keyed by NIK (or card number).
+    let known_history = history.len();
     let mut created: HashMap<String, i32> = HashMap::new();
     if !new_rows.is_empty() {
         let values: Vec<_> = new_rows
@@ -602,40 +626,20 @@ fn apply_batch(
             })
             .collect();
         for chunk in values.chunks(CHUNK) {
-            crate::with_backend!(conn, c => diesel::insert_into(members::table).values(chunk).execute(c))?;
+            let made: Vec<(i32, Option<String>, Option<String>)> =
+                crate::with_backend!(conn, c => diesel::insert_into(members::table)
+                    .values(chunk)
+                    .returning((members::id, members::nik, members::jkn_number))
+                    .get_results(c))?;
+            for (id, nik, jkn) in made {
+                match (nik, jkn) {
+                    (Some(nik), _) => created.insert(format!("n{nik}"), id),
+                    (None, Some(jkn)) => created.insert(format!("j{jkn}"), id),
+                    (None, None) => None,
+                };
+            }
         }
         outcome.members_created = new_rows.len() as i32;
-        let niks: Vec<&str> = new_rows
-            .iter()
-            .filter_map(|(r, _)| r.nik.as_deref())
-            .collect();
-        for (id, nik) in members::table
-            .filter(members::nik.eq_any(&niks))
-            .select((members::id, members::nik))
-            .load::<(i32, Option<String>)>(conn)?
-        {
-            if let Some(nik) = nik {
-                created.insert(format!("n{nik}"), id);
-            }
-        }
-        let by_card: Vec<&str> = new_rows
-            .iter()
-            .filter(|(r, _)| r.nik.is_none())
-            .filter_map(|(r, _)| r.jkn_number.as_deref())
-            .collect();
-        if !by_card.is_empty() {
-            for (id, jkn) in members::table
-                .filter(members::jkn_number.eq_any(&by_card))
-                .filter(members::nik.is_null())
-                .order(members::id.asc())
-                .select((members::id, members::jkn_number))
-                .load::<(i32, Option<String>)>(conn)?
-            {
-                if let Some(jkn) = jkn {
-                    created.insert(format!("j{jkn}"), id);
-                }
-            }
-        }
         for (row, _) in &new_rows {
             if let Some(id) = created.get(&row.key()) {
                 history.push((*id, row));
@@ -645,7 +649,8 @@ fn apply_batch(
 
     // History: one row per member and extract date (replaced on a re-run).
     if !history.is_empty() {
-        let ids: Vec<i32> = history.iter().map(|(id, _)| *id).collect();
+        // Only members known before this batch can have a row for the date already.
+        let ids: Vec<i32> = history[..known_history].iter().map(|(id, _)| *id).collect();
         diesel::delete(
             member_history::table
                 .filter(member_history::member_id.eq_any(&ids))
@@ -672,13 +677,9 @@ fn apply_batch(
 
     refresh_households(conn, &touched_households)?;
 
-    // Reconciliation against the claims of the members in this batch.
-    let member_of = |row: &RosterRow| {
-        existing
-            .get(&row.key())
-            .map(|e| e.id)
-            .or_else(|| created.get(&row.key()).copied())
-    };
+    // Reconciliation against the claims of the members in this batch. A claim is about a member
+    // the field recorded, so members this batch created have none.
+    let member_of = |row: &RosterRow| existing.get(&row.key()).map(|e| e.id);
     let active: Vec<i32> = rows
         .iter()
         .filter(|r| r.status == MemberStatus::Active)
