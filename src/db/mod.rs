@@ -1,6 +1,7 @@
 //! Storage core: one connection type over SQLite and PostgreSQL, the pool, migrations and
 //! transactions that are safe for concurrent writers on both backends.
 
+pub mod bulk;
 pub mod schema;
 
 use std::sync::Arc;

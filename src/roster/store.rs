@@ -18,6 +18,7 @@ use super::read::{Header, RowSource, check};
 use super::{CellError, RosterRow};
 use crate::audit;
 use crate::auth::CurrentUser;
+use crate::db::bulk::{BulkDate, SharedTimestamp};
 use crate::db::schema::{
     figure_segments, figures, households, member_history, members, reactivations, regions,
     roster_import_errors, roster_imports,
@@ -32,8 +33,9 @@ use crate::reactivations::ClaimState;
 /// (in SQLite's WAL) and the member indexes are touched at random; small enough that a
 /// transaction holds the write lock well under a second, so field visits are not held up.
 const BATCH: usize = 10_000;
-/// Rows per INSERT statement, within SQLite's limit of 32,766 bound parameters (15 per member).
-const CHUNK: usize = 2_000;
+/// Rows per INSERT statement. A statement for a fixed number of rows is prepared once and
+/// reused (diesel caches it by type); one for however many rows are left is parsed each time.
+const ROWS_PER_STATEMENT: usize = 256;
 /// Error rows kept per import; beyond that only the count grows.
 const MAX_ERRORS: i32 = 50_000;
 /// A claim the roster still shows inactive this long after its report is flagged.
@@ -49,6 +51,32 @@ pub struct Progress {
     pub households_created: i32,
     pub claims_confirmed: i32,
     pub claims_flagged: i32,
+}
+
+/// A batch's rows split for INSERT statements: full statements of `ROWS_PER_STATEMENT` rows,
+/// then the rest.
+enum Rows<'a, V> {
+    Full(&'a [V; ROWS_PER_STATEMENT]),
+    Rest(&'a [V]),
+}
+
+fn statements<V>(values: &[V]) -> impl Iterator<Item = Rows<'_, V>> {
+    let full = values.chunks_exact(ROWS_PER_STATEMENT);
+    let rest = full.remainder();
+    full.filter_map(|rows| rows.try_into().ok().map(Rows::Full))
+        .chain((!rest.is_empty()).then_some(Rows::Rest(rest)))
+}
+
+/// Runs `$body` for each INSERT statement's rows (`$rows` is an array or a slice).
+macro_rules! for_each_statement {
+    ($values:expr, |$rows:ident| $body:block) => {
+        for part in statements($values) {
+            match part {
+                Rows::Full($rows) => $body,
+                Rows::Rest($rows) => $body,
+            }
+        }
+    };
 }
 
 /// Who imports, and where: `None` is the command line (every region, no actor).
@@ -107,15 +135,28 @@ pub fn run(
     importer: &Importer<'_>,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Progress, String> {
-    // A larger page cache for the import keeps the member indexes' hot pages in memory; the
-    // pooled connection gets its usual size back afterwards.
-    let sqlite = matches!(conn, DbConnection::Sqlite(_));
-    if sqlite {
+    // A larger page cache for the import keeps the member indexes' hot pages in memory. On a
+    // connection that checkpoints by itself (the command line), checkpoints come every 64 MB of
+    // WAL instead of every 4 MB, so a page rewritten by many batches is copied back once. The
+    // connection gets its usual settings back afterwards.
+    let checkpoint_every = match conn {
+        DbConnection::Sqlite(c) => diesel::sql_query("PRAGMA wal_autocheckpoint")
+            .get_result::<AutoCheckpoint>(c)
+            .map(|p| p.wal_autocheckpoint)
+            .ok(),
+        DbConnection::Pg(_) => None,
+    };
+    if let Some(pages) = checkpoint_every {
         let _ = conn.batch_execute("PRAGMA cache_size = -65536");
+        if pages > 0 {
+            let _ = conn.batch_execute("PRAGMA wal_autocheckpoint = 16384");
+        }
     }
     let outcome = run_inner(conn, import_id, path, extract_date, importer, on_progress);
-    if sqlite {
-        let _ = conn.batch_execute("PRAGMA cache_size = -2000");
+    if let Some(pages) = checkpoint_every {
+        let _ = conn.batch_execute(&format!(
+            "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {pages}"
+        ));
     }
     match outcome {
         Ok(progress) => Ok(progress),
@@ -130,6 +171,12 @@ pub fn run(
             Err(message)
         }
     }
+}
+
+#[derive(QueryableByName)]
+struct AutoCheckpoint {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    wal_autocheckpoint: i64,
 }
 
 fn db_error(e: diesel::result::Error) -> String {
@@ -152,84 +199,47 @@ fn run_inner(
         .map_err(db_error)?
         .into_iter()
         .collect();
-    let region_ok = |code: &str| -> Result<(), &'static str> {
-        if !known.contains(code) {
-            Err("Kode desa/kelurahan tidak dikenal.")
-        } else if importer.user.is_some_and(|u| !u.covers(code)) {
-            Err("Di luar wilayah Anda.")
-        } else {
-            Ok(())
-        }
-    };
-    let mut source = RowSource::open(path)?;
-    let header = match source.next_row() {
-        Some(Ok((_, cells))) => Header::parse(&cells)?,
-        Some(Err(message)) => return Err(message),
-        None => return Err("Berkas kosong.".into()),
-    };
-
+    let source = RowSource::open(path)?;
     let mut progress = Progress::default();
-    let mut tally = Tally::default();
-    // Keys seen so far, hashed (8 bytes a member): a member listed twice counts once.
-    let hasher = std::collections::hash_map::RandomState::new();
-    let mut seen: HashSet<u64> = HashSet::new();
-    let mut batch: Vec<RosterRow> = Vec::with_capacity(BATCH);
-    let mut errors: Vec<CellError> = Vec::new();
     let mut errors_kept = 0;
-    loop {
-        let next = source.next_row();
-        let end = next.is_none();
-        if let Some(row) = next {
-            let (line, cells) = row?;
-            if cells.iter().all(|c| c.is_empty()) {
-                continue;
-            }
-            progress.rows_read += 1;
-            match check(&header, line, &cells, &region_ok) {
-                Ok(row) => {
-                    if seen.insert(hasher.hash_one(row.key())) {
-                        tally.add(&row);
-                        batch.push(row);
-                    } else {
-                        progress.rows_invalid += 1;
-                        errors.push(CellError {
-                            line,
-                            column: if row.nik.is_some() { "nik" } else { "no_kartu_jkn" }.into(),
-                            value: String::new(),
-                            message: "Peserta yang sama sudah ada di baris sebelumnya; baris ini dilewati."
-                                .into(),
-                        });
-                    }
-                }
-                Err(row_errors) => {
-                    progress.rows_invalid += 1;
-                    errors.extend(row_errors);
-                }
-            }
-        }
-        if batch.len() >= BATCH || (end && (!batch.is_empty() || !errors.is_empty())) {
-            progress.permille = source.permille();
+    // The file is read and checked on a thread of its own while this one writes the previous
+    // batch: the two take about equally long, and SQLite writes on one thread only.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    let tally = std::thread::scope(|scope| -> Result<Tally, String> {
+        let reader = scope.spawn(|| read_chunks(source, &known, importer, tx));
+        let mut written: Result<(), String> = Ok(());
+        for mut chunk in rx.iter() {
+            progress.rows_read += chunk.rows_read;
+            progress.rows_invalid += chunk.rows_invalid;
+            progress.permille = chunk.permille;
             let keep = (MAX_ERRORS - errors_kept).max(0) as usize;
-            errors.truncate(keep);
-            errors_kept += errors.len() as i32;
+            chunk.errors.truncate(keep);
+            errors_kept += chunk.errors.len() as i32;
             let outcome = write_transaction(conn, |conn| {
-                let outcome = apply_batch(conn, &batch, extract_date, import_id, importer)?;
-                save_errors(conn, import_id, &errors)?;
+                let outcome = apply_batch(conn, &chunk.rows, extract_date, import_id, importer)?;
+                save_errors(conn, import_id, &chunk.errors)?;
                 let mut after = progress.clone();
                 after.absorb(&outcome);
                 save_progress(conn, import_id, &after)?;
                 Ok::<_, diesel::result::Error>(outcome)
-            })
-            .map_err(db_error)?;
-            progress.absorb(&outcome);
-            batch.clear();
-            errors.clear();
+            });
+            match outcome {
+                Ok(outcome) => progress.absorb(&outcome),
+                Err(e) => {
+                    // Dropping the receiver stops the reader at its next batch.
+                    written = Err(db_error(e));
+                    break;
+                }
+            }
             on_progress(&progress);
         }
-        if end {
-            break;
-        }
-    }
+        drop(rx);
+        let read = reader
+            .join()
+            .map_err(|_| "Pembacaan berkas berhenti tak terduga.".to_string())?;
+        written?;
+        read
+    })?;
     progress.permille = 1000;
     write_transaction(conn, |conn| {
         derive_figures(conn, &tally, extract_date, importer)?;
@@ -258,6 +268,95 @@ fn run_inner(
     .map_err(db_error)?;
     on_progress(&progress);
     Ok(progress)
+}
+
+/// A batch of checked rows from the reader thread, with what was skipped on the way.
+struct Chunk {
+    rows: Vec<RosterRow>,
+    errors: Vec<CellError>,
+    rows_read: i32,
+    rows_invalid: i32,
+    permille: i32,
+}
+
+/// Reads and checks the file, sending batches of `BATCH` valid rows; returns the tally of all
+/// valid rows, or why the file could not be read. Stops early when the writer has gone.
+fn read_chunks(
+    mut source: RowSource,
+    known: &HashSet<String>,
+    importer: &Importer<'_>,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+) -> Result<Tally, String> {
+    let region_ok = |code: &str| -> Result<(), &'static str> {
+        if !known.contains(code) {
+            Err("Kode desa/kelurahan tidak dikenal.")
+        } else if importer.user.is_some_and(|u| !u.covers(code)) {
+            Err("Di luar wilayah Anda.")
+        } else {
+            Ok(())
+        }
+    };
+    let header = match source.next_row() {
+        Some(Ok((_, cells))) => Header::parse(&cells)?,
+        Some(Err(message)) => return Err(message),
+        None => return Err("Berkas kosong.".into()),
+    };
+    let mut tally = Tally::default();
+    // Keys seen so far, hashed (8 bytes a member): a member listed twice counts once.
+    let hasher = std::collections::hash_map::RandomState::new();
+    let mut seen: HashSet<u64> = HashSet::new();
+    let empty = || Chunk {
+        rows: Vec::with_capacity(BATCH),
+        errors: Vec::new(),
+        rows_read: 0,
+        rows_invalid: 0,
+        permille: 0,
+    };
+    let mut chunk = empty();
+    loop {
+        let next = source.next_row();
+        let end = next.is_none();
+        if let Some(row) = next {
+            let (line, cells) = row?;
+            if cells.iter().all(|c| c.is_empty()) {
+                continue;
+            }
+            chunk.rows_read += 1;
+            match check(&header, line, &cells, &region_ok) {
+                Ok(row) => {
+                    if seen.insert(hasher.hash_one(row.key())) {
+                        tally.add(&row);
+                        chunk.rows.push(row);
+                    } else {
+                        chunk.rows_invalid += 1;
+                        chunk.errors.push(CellError {
+                            line,
+                            column: if row.nik.is_some() { "nik" } else { "no_kartu_jkn" }.into(),
+                            value: String::new(),
+                            message: "Peserta yang sama sudah ada di baris sebelumnya; baris ini dilewati."
+                                .into(),
+                        });
+                    }
+                }
+                Err(row_errors) => {
+                    chunk.rows_invalid += 1;
+                    chunk.errors.extend(row_errors);
+                }
+            }
+        }
+        let full = chunk.rows.len() >= BATCH;
+        let last = end && (!chunk.rows.is_empty() || !chunk.errors.is_empty());
+        if full || last {
+            chunk.permille = source.permille();
+            if tx.send(std::mem::replace(&mut chunk, empty())).is_err() {
+                break;
+            }
+        }
+        if end {
+            break;
+        }
+    }
+    Ok(tally)
 }
 
 impl Progress {
@@ -447,6 +546,7 @@ fn apply_batch(
         return Ok(outcome);
     }
     let at = now();
+    let stamp = SharedTimestamp::new(at);
     let existing = find_existing(conn, rows)?;
     let ids: Vec<i32> = existing.values().map(|e| e.id).collect();
     let last_seen: HashMap<i32, NaiveDate> = member_history::table
@@ -473,6 +573,8 @@ fn apply_batch(
         .iter()
         .filter(|r| needs_household(r))
         .map(HouseholdKey::of)
+        .collect::<HashSet<_>>()
+        .into_iter()
         .collect();
     let mut homes = find_households(conn, &wanted)?;
     let missing: Vec<&RosterRow> = {
@@ -501,6 +603,7 @@ fn apply_batch(
                 r.inactive_reason.map(|x| x.as_str()),
             ));
         }
+        // Owned values: a prepared statement is cached by its type, which must not borrow.
         let values: Vec<_> = missing
             .iter()
             .map(|r| {
@@ -509,26 +612,25 @@ fn apply_batch(
                     .copied()
                     .unwrap_or_default();
                 (
-                    households::region_code.eq(&r.region_code),
-                    households::rt.eq(&r.rt),
-                    households::rw.eq(&r.rw),
-                    households::address.eq(&r.address),
-                    households::nomor_kk.eq(&r.nomor_kk),
+                    households::region_code.eq(r.region_code.clone()),
+                    households::rt.eq(r.rt.clone()),
+                    households::rw.eq(r.rw.clone()),
+                    households::address.eq(r.address.clone()),
+                    households::nomor_kk.eq(r.nomor_kk.clone()),
                     households::landmark.eq(""),
                     households::search_text.eq(format!("{} ", r.address).to_lowercase()),
                     households::open_members.eq(open),
                     households::priority_members.eq(priority),
                     households::worklist_rank.eq(worklist_rank(open, priority, None)),
                     households::created_by.eq(importer.user_id()),
-                    households::created_at.eq(at),
-                    households::updated_at.eq(at),
+                    households::created_at.eq(stamp.clone()),
+                    households::updated_at.eq(stamp.clone()),
                 )
             })
             .collect();
-        for chunk in values.chunks(CHUNK) {
-            let made: Vec<(i32, String, String, String, String, Option<String>)> =
-                crate::with_backend!(conn, c => diesel::insert_into(households::table)
-                    .values(chunk)
+        for_each_statement!(&values, |rows| {
+            let made: Vec<(i32, String, String, String, String, Option<String>)> = crate::with_backend!(conn, c => diesel::insert_into(households::table)
+                    .values(rows)
                     .returning((
                         households::id,
                         households::region_code,
@@ -546,7 +648,7 @@ fn apply_batch(
                 homes.insert(key, id);
                 created_households.insert(id);
             }
-        }
+        });
         outcome.households_created = missing.len() as i32;
     }
 
@@ -608,27 +710,26 @@ fn apply_batch(
             .map(|(r, household)| {
                 (
                     members::household_id.eq(*household),
-                    members::nik.eq(&r.nik),
-                    members::name.eq(&r.name),
+                    members::nik.eq(r.nik.clone()),
+                    members::name.eq(r.name.clone()),
                     members::name_search.eq(r.name.to_lowercase()),
                     members::sex.eq(r.sex.as_str()),
-                    members::birth_date.eq(r.birth_date),
+                    members::birth_date.eq(BulkDate(r.birth_date)),
                     members::relationship.eq("lainnya"),
-                    members::jkn_number.eq(&r.jkn_number),
+                    members::jkn_number.eq(r.jkn_number.clone()),
                     members::segment.eq(r.segment.as_str()),
                     members::class.eq(r.class.map(|c| c.as_str())),
                     members::status.eq(r.status.as_str()),
                     members::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
                     members::created_by.eq(importer.user_id()),
-                    members::created_at.eq(at),
-                    members::updated_at.eq(at),
+                    members::created_at.eq(stamp.clone()),
+                    members::updated_at.eq(stamp.clone()),
                 )
             })
             .collect();
-        for chunk in values.chunks(CHUNK) {
-            let made: Vec<(i32, Option<String>, Option<String>)> =
-                crate::with_backend!(conn, c => diesel::insert_into(members::table)
-                    .values(chunk)
+        for_each_statement!(&values, |rows| {
+            let made: Vec<(i32, Option<String>, Option<String>)> = crate::with_backend!(conn, c => diesel::insert_into(members::table)
+                    .values(rows)
                     .returning((members::id, members::nik, members::jkn_number))
                     .get_results(c))?;
             for (id, nik, jkn) in made {
@@ -638,7 +739,7 @@ fn apply_batch(
                     (None, None) => None,
                 };
             }
-        }
+        });
         outcome.members_created = new_rows.len() as i32;
         for (row, _) in &new_rows {
             if let Some(id) = created.get(&row.key()) {
@@ -662,7 +763,7 @@ fn apply_batch(
             .map(|(id, r)| {
                 (
                     member_history::member_id.eq(*id),
-                    member_history::valid_from.eq(date),
+                    member_history::valid_from.eq(BulkDate(date)),
                     member_history::segment.eq(r.segment.as_str()),
                     member_history::status.eq(r.status.as_str()),
                     member_history::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
@@ -670,9 +771,9 @@ fn apply_batch(
                 )
             })
             .collect();
-        for chunk in values.chunks(CHUNK) {
-            crate::with_backend!(conn, c => diesel::insert_into(member_history::table).values(chunk).execute(c))?;
-        }
+        for_each_statement!(&values, |rows| {
+            crate::with_backend!(conn, c => diesel::insert_into(member_history::table).values(rows).execute(c))?;
+        });
     }
 
     refresh_households(conn, &touched_households)?;
