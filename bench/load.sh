@@ -4,6 +4,7 @@
 #   bash bench/load.sh sqlite              # 2.6 M members in 151 kelurahan, SQLite
 #   bash bench/load.sh postgres            # the same plus national figures, PostgreSQL
 #   REUSE=1 ONLY=visit bash bench/load.sh sqlite   # reuse the database, run one endpoint
+#   PESIAR_BIN=/tmp/old/pesiar REUSE=1 bash bench/load.sh sqlite   # another build, same data
 #
 # Needs: wrk (Debian package `wrk`) and oha (`cargo install oha`), installed if missing, and a
 # local PostgreSQL for `postgres`.
@@ -23,8 +24,10 @@ mkdir -p "$work"
 
 command -v sqlite3 >/dev/null || apt-get install -y -qq sqlite3
 command -v wrk >/dev/null || { apt-get install -y -qq wrk || { apt-get update -qq && apt-get install -y -qq wrk; }; }
-cargo build --release --quiet
-cargo build --release --quiet --example generate
+# PESIAR_BIN runs another build (an older commit's, to compare) against the same data.
+bin=${PESIAR_BIN:-./target/release/pesiar}
+if [ -z "${PESIAR_BIN:-}" ]; then cargo build --release --quiet; fi
+[ "${REUSE:-0}" = 1 ] || cargo build --release --quiet --example generate
 
 case "$backend" in
   sqlite)
@@ -52,7 +55,7 @@ fi
 
 export DATABASE_URL="$url" PESIAR_SECURE_COOKIES=false RUST_LOG=warn
 export PESIAR_SECRET_KEY=${PESIAR_SECRET_KEY:-bench-secret-key-0123456789abcdefghij}
-/usr/bin/time -f "%M" -o "$work/server-rss.txt" ./target/release/pesiar serve --bind "127.0.0.1:$port" &
+/usr/bin/time -f "%M" -o "$work/server-rss.txt" "$bin" serve --bind "127.0.0.1:$port" &
 server=$!
 trap 'pkill -TERM -P $server 2>/dev/null || true' EXIT
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
@@ -92,6 +95,8 @@ sign_in_agent() {
   [ -n "$cookie" ] && [ -n "$token" ] && [ -n "$household" ] && echo "$cookie $token $household" >>"$agents_file"
 }
 pids=()
+# Only when the visit load runs (ONLY may leave it out).
+if [ -n "${ONLY:-}" ] && [[ "visit submission" != *"$ONLY"* ]]; then agents=0; fi
 for i in $(seq 1 "$agents"); do
   sign_in_agent "$i" &
   pids+=($!)
@@ -127,6 +132,35 @@ run_visits() {
   echo "visit submissions sent: $requests (wrk counts only completed responses), visits recorded: $((after - before))" >&2
 }
 
+# Pages while field work is being recorded: the agent posts a visit WRITES times a second
+# (default 10, far above 103 agents' pace). Each visit is a commit, after which every kept page
+# and session is loaded from the database again.
+writes=${WRITES:-10}
+run_during_visits() { # name path cookie
+  [ -z "${ONLY:-}" ] || [[ "$1 during visits" == *"$ONLY"* ]] || return 0
+  local page token household before after writer out
+  page=$(curl -s -b "pesiar=$agent" "http://127.0.0.1:$port/rumah-tangga")
+  token=$(echo "$page" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  household=$(echo "$page" | grep -o 'href="/rumah-tangga/[0-9]*"' | head -1 | grep -o '[0-9]*')
+  before=$(count_visits)
+  (
+    n=0
+    while :; do
+      n=$((n + 1))
+      curl -s -o /dev/null -b "pesiar=$agent" --data-urlencode "csrf_token=$token" \
+        --data-urlencode "submission_key=mix$(date +%s)k$n" --data-urlencode "visited_on=$BENCH_DAY" \
+        --data-urlencode "outcome=tidak_ditemui" --data-urlencode "note=uji beban" \
+        "http://127.0.0.1:$port/rumah-tangga/$household/kunjungan/baru"
+      sleep "$(awk "BEGIN{print 1/$writes}")"
+    done
+  ) &
+  writer=$!
+  out=$(wrk -t2 -c"$connections" -d"$duration" --latency -H "Cookie: pesiar=$3" "http://127.0.0.1:$port$2")
+  kill "$writer"; wait "$writer" 2>/dev/null || true
+  after=$(count_visits)
+  echo "| $backend | $1, $writes visits/s | \`$2\` | $(echo "$out" | awk '/^ +50%/{print $2}') | $(echo "$out" | awk '/^ +99%/{print $2}') | $(echo "$out" | awk '/^Requests\/sec/{print $2}') | $(echo "$out" | awk '/Non-2xx/{print $5}') | $((after - before)) |"
+}
+
 # The same pages with 50 clients at a steady rate (open loop: oha sends on schedule and corrects
 # for coordinated omission), to read latency below saturation rather than capacity.
 rate=${RATE:-500}
@@ -157,6 +191,13 @@ run_visits
 if [ "$backend" = postgres ]; then
   run "national roll-up (83,762 desa/kelurahan)" /progres/ID "$admin"
 fi
+echo
+echo "The same pages under $connections connections while visits are recorded:"
+echo
+echo "| backend | page | path | p50 | p99 | req/s | non-2xx | visits recorded |"
+echo "|---|---|---|---|---|---|---|---|"
+run_during_visits "kelurahan progress" "/progres/$kelurahan" "$spv"
+run_during_visits "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
 echo
 echo "$connections clients at a steady $rate requests/s in all (oha, open loop):"
 echo

@@ -59,10 +59,15 @@ pub fn server(
 ) -> std::io::Result<Server> {
     let db = web::Data::new(db);
     let settings_data = web::Data::new(settings.clone());
+    // Kept until the next commit to the database (`db::cache`), shared by all workers.
+    let sessions = web::Data::new(crate::auth::sessions::SessionCache::new(4096));
+    let units = web::Data::new(crate::progress::routes::UnitCache::new(512));
     let server = HttpServer::new(move || {
         App::new()
             .app_data(db.clone())
             .app_data(settings_data.clone())
+            .app_data(sessions.clone())
+            .app_data(units.clone())
             .configure(forms::extractor_configs)
             .configure(|cfg| routes().register(cfg))
             .default_service(web::to(not_found))

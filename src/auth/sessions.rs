@@ -2,12 +2,15 @@
 //! with the times that bound it (idle timeout, absolute lifetime). Logging out, changing the
 //! password or disabling the user deletes the row, and the cookie is worthless from then on.
 
+use std::sync::Arc;
+
 use actix_session::Session;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::CurrentUser;
 use crate::config::{SESSION_ABSOLUTE_HOURS, SESSION_IDLE_MINUTES};
+use crate::db::cache::{Cache, DataVersion};
 use crate::db::schema::{user_sessions, users};
 use crate::db::{Db, DbConnection, now};
 use crate::error::AppError;
@@ -49,9 +52,24 @@ pub fn is_alive(
         && now - last_seen_at < Duration::minutes(SESSION_IDLE_MINUTES)
 }
 
+/// A signed-in session as loaded, with the times that bound it.
+pub struct LiveSession {
+    pub user: CurrentUser,
+    pub created_at: NaiveDateTime,
+    pub last_seen_at: NaiveDateTime,
+}
+
+/// Sessions by token hash, reused until anything is committed (`db::cache`): logging out,
+/// disabling a user or changing their areas is a commit, so it takes effect at once.
+pub type SessionCache = Cache<String, Option<LiveSession>>;
+
 /// Loads the user behind a login token, or `None` when the session is unknown, expired or the
 /// user disabled (an expired session row is removed on the way).
 pub fn load(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<CurrentUser>> {
+    Ok(load_session(conn, token_hash)?.map(|s| s.user))
+}
+
+fn load_session(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<LiveSession>> {
     let row: Option<(NaiveDateTime, NaiveDateTime, user_queries::User)> = user_sessions::table
         .inner_join(users::table)
         .filter(user_sessions::token_hash.eq(token_hash))
@@ -62,7 +80,7 @@ pub fn load(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Cur
         ))
         .first(conn)
         .optional()?;
-    let Some((created_at, last_seen_at, user)) = row else {
+    let Some((created_at, mut last_seen_at, user)) = row else {
         return Ok(None);
     };
     let at = now();
@@ -85,34 +103,69 @@ pub fn load(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<Cur
             }
             other => {
                 other?;
+                last_seen_at = at;
             }
         }
     }
     let areas = user_queries::areas(conn, user.id)?;
-    Ok(Some(CurrentUser {
-        id: user.id,
-        username: user.username,
-        full_name: user.full_name,
-        role: role.unwrap_or(Role::Office),
-        areas,
-        must_change_password: user.must_change_password,
-        session_token_hash: token_hash.to_string(),
+    Ok(Some(LiveSession {
+        user: CurrentUser {
+            id: user.id,
+            username: user.username,
+            full_name: user.full_name,
+            role: role.unwrap_or(Role::Office),
+            areas,
+            must_change_password: user.must_change_password,
+            session_token_hash: token_hash.to_string(),
+        },
+        created_at,
+        last_seen_at,
     }))
 }
 
-/// The signed-in user for this request's session, if any.
-pub async fn current_user(db: &Db, session: &Session) -> Result<Option<CurrentUser>, AppError> {
+/// A kept session that may be used as is at `at`: still alive, and not yet due for the
+/// `last_seen_at` write (which only the database path does).
+fn reusable(session: &LiveSession, at: NaiveDateTime) -> bool {
+    is_alive(session.created_at, session.last_seen_at, at)
+        && (at - session.last_seen_at).num_seconds() < TOUCH_EVERY_SECONDS
+}
+
+/// The signed-in user for this request's session, if any. `version` is the database's data
+/// version read for this request; with it, a session loaded since the last commit is reused.
+pub async fn current_user(
+    db: &Db,
+    session: &Session,
+    cache: Option<&SessionCache>,
+    version: Option<DataVersion>,
+) -> Result<Option<CurrentUser>, AppError> {
     let Some(token) = session::login_token(session) else {
         return Ok(None);
     };
     let hash = token_hash(&token);
-    let user = db
-        .run(move |conn| load(conn, &hash).map_err(AppError::from))
-        .await?;
-    if user.is_none() {
-        session::forget_login(session);
+    let from_db = |hash: String| db.run(move |conn| Ok(load_session(conn, &hash)?));
+    let mut loaded = match cache {
+        Some(cache) => {
+            cache
+                .get_or_load(version, hash.clone(), from_db(hash.clone()))
+                .await?
+        }
+        None => Arc::new(from_db(hash.clone()).await?),
+    };
+    if loaded
+        .as_ref()
+        .as_ref()
+        .is_some_and(|s| !reusable(s, now()))
+    {
+        // Kept for a while: check it again, which writes `last_seen_at` when due.
+        loaded = Arc::new(from_db(hash).await?);
     }
-    Ok(user)
+    match loaded.as_ref() {
+        Some(live) => Ok(Some(live.user.clone())),
+        None => {
+            session::forget_login(session);
+            Ok(None)
+        }
+    }
 }
 
 #[cfg(test)]
@@ -133,5 +186,30 @@ mod tests {
         // Idle too long.
         assert!(is_alive(at(0), at(0), at(SESSION_IDLE_MINUTES - 1)));
         assert!(!is_alive(at(0), at(0), at(SESSION_IDLE_MINUTES)));
+    }
+
+    #[test]
+    fn a_kept_session_is_reused_until_its_touch_is_due() {
+        let kept = |created, seen| LiveSession {
+            user: CurrentUser {
+                id: 1,
+                username: "a".into(),
+                full_name: "A".into(),
+                role: Role::Agent,
+                areas: Vec::new(),
+                must_change_password: false,
+                session_token_hash: String::new(),
+            },
+            created_at: at(created),
+            last_seen_at: at(seen),
+        };
+        assert!(reusable(&kept(0, 10), at(10)));
+        // A minute on, the database path writes `last_seen_at`.
+        assert!(!reusable(&kept(0, 10), at(11)));
+        // Past the absolute lifetime, never.
+        assert!(!reusable(
+            &kept(0, SESSION_ABSOLUTE_HOURS * 60),
+            at(SESSION_ABSOLUTE_HOURS * 60)
+        ));
     }
 }

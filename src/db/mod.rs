@@ -2,6 +2,7 @@
 //! transactions that are safe for concurrent writers on both backends.
 
 pub mod bulk;
+pub mod cache;
 pub mod schema;
 
 use std::sync::Arc;
@@ -220,6 +221,8 @@ pub struct Db {
     last_failure: Arc<AtomicU64>,
     /// Stops the checkpoint thread when the last handle goes.
     _checkpointer: Option<Arc<Checkpointer>>,
+    /// SQLite's change counter, read without the pool (PostgreSQL asks the server).
+    watcher: Option<Arc<cache::ChangeWatcher>>,
 }
 
 impl Db {
@@ -247,6 +250,7 @@ impl Db {
             pool,
             last_failure,
             _checkpointer: checkpointer,
+            watcher: watcher_for(url),
         })
     }
 
@@ -266,7 +270,26 @@ impl Db {
             pool,
             last_failure,
             _checkpointer: None,
+            watcher: watcher_for(url),
         }
+    }
+
+    /// A number that moves with every commit to the database, from any connection or
+    /// process; `None` when it cannot be read, and then nothing computed is reused.
+    /// Read it *before* the queries whose results are kept under it.
+    pub async fn data_version(&self) -> Option<cache::DataVersion> {
+        if let Some(watcher) = &self.watcher {
+            return watcher.version();
+        }
+        self.run(|conn| {
+            Ok(match conn {
+                DbConnection::Pg(c) => cache::postgres_version(c).ok(),
+                DbConnection::Sqlite(_) => None,
+            })
+        })
+        .await
+        .ok()
+        .flatten()
     }
 
     pub fn get(&self) -> Result<DbPooled, AppError> {
@@ -295,6 +318,15 @@ impl Db {
         })
         .await
         .map_err(AppError::internal)?
+    }
+}
+
+fn watcher_for(url: &DatabaseUrl) -> Option<Arc<cache::ChangeWatcher>> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            Some(Arc::new(cache::ChangeWatcher::new(&path.to_string_lossy())))
+        }
+        DatabaseUrl::Postgres(_) => None,
     }
 }
 

@@ -2,7 +2,7 @@
 //! with the children table, trend, field activity, worklist, downloads and a WhatsApp summary.
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -12,6 +12,7 @@ use super::export::{Cell, Format, Table, download};
 use super::queries::{self, Activity, NATIONAL};
 use super::ratios::{Figures, Standing, Threshold, percent};
 use crate::auth::CurrentUser;
+use crate::db::cache::{Cache, DataVersion};
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::households::queries::HouseholdRow;
@@ -289,15 +290,36 @@ pub fn sort_rows(rows: &mut [Row], sort: &str) {
 
 #[derive(Template)]
 #[template(path = "progress/unit.html")]
-struct UnitPage {
+struct UnitPage<'a> {
     page: Page,
-    data: UnitData,
+    data: &'a UnitData,
     sort: String,
     share_url: String,
     is_village: bool,
     can_assign: bool,
+    assignees: &'a Vec<(i32, String)>,
+}
+
+/// What a progress page shows, as loaded for one user.
+pub struct UnitView {
+    data: UnitData,
     assignees: Vec<(i32, String)>,
 }
+
+/// Whose page of which unit, on which date and in which order. Today's date is part of it
+/// because a unit without figures is measured against today's threshold.
+#[derive(PartialEq, Eq, Hash)]
+pub struct UnitKey {
+    user_id: i32,
+    code: String,
+    requested: Option<NaiveDate>,
+    sort: String,
+    today: NaiveDate,
+}
+
+/// Progress pages as loaded, reused until anything is committed (`db::cache`): the morning's
+/// repeated looks at the same units cost one load per change, not one per request.
+pub type UnitCache = Cache<UnitKey, UnitView>;
 
 /// A short progress summary for WhatsApp.
 pub fn share_text(data: &UnitData) -> String {
@@ -343,27 +365,38 @@ async fn unit(
     code: web::Path<String>,
     query: web::Query<UnitQuery>,
     db: web::Data<Db>,
+    cache: web::Data<UnitCache>,
 ) -> Result<HttpResponse, AppError> {
     let code = code.into_inner();
     let sort: String = query.urut.chars().take(20).collect();
     let requested = parse_date(&query.tanggal);
     let can_assign = matches!(user.role, Role::Supervisor | Role::Admin);
-    let (data, assignees) = {
-        let sort = sort.clone();
-        db.run(move |conn| {
-            let data = load_unit(conn, &user, &code, requested, &sort)?;
-            let assignees = if can_assign && data.level == Some(Level::DesaKelurahan) {
-                crate::assignments::queries::field_workers_in(conn, &code)?
-            } else {
-                Vec::new()
-            };
-            Ok((data, assignees))
-        })
-        .await?
+    let version = req.extensions().get::<DataVersion>().copied();
+    let key = UnitKey {
+        user_id: user.id,
+        code: code.clone(),
+        requested,
+        sort: sort.clone(),
+        today: crate::web::today(),
     };
+    let view = cache
+        .get_or_load(version, key, {
+            let sort = sort.clone();
+            db.run(move |conn| {
+                let data = load_unit(conn, &user, &code, requested, &sort)?;
+                let assignees = if can_assign && data.level == Some(Level::DesaKelurahan) {
+                    crate::assignments::queries::field_workers_in(conn, &code)?
+                } else {
+                    Vec::new()
+                };
+                Ok(UnitView { data, assignees })
+            })
+        })
+        .await?;
+    let data = &view.data;
     let share_url = format!(
         "https://wa.me/?text={}",
-        crate::web::query_encode(&share_text(&data))
+        crate::web::query_encode(&share_text(data))
     );
     render(
         StatusCode::OK,
@@ -374,7 +407,7 @@ async fn unit(
             sort,
             share_url,
             can_assign,
-            assignees,
+            assignees: &view.assignees,
         },
     )
 }

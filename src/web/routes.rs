@@ -172,13 +172,30 @@ async fn enforce(
         .and_then(|v| v.strip_prefix("Bearer "))
         .map(|t| t.trim().to_string());
     let is_api = req.path().starts_with("/api/");
+    // Read before anything else of this request, so what is computed from later queries can
+    // be kept under it (`db::cache`).
+    let version = db.data_version().await;
+    if let Some(version) = version {
+        req.extensions_mut().insert(version);
+    }
+    let sessions = req
+        .app_data::<web::Data<auth::sessions::SessionCache>>()
+        .cloned();
     let loaded = match bearer {
         // Tokens are for reading the API; they never open the web pages.
         Some(token) if is_api && method == Method::GET => {
             db.run(move |conn| auth::tokens::load(conn, &token).map_err(AppError::from))
                 .await
         }
-        _ => auth::sessions::current_user(&db, &session).await,
+        _ => {
+            auth::sessions::current_user(
+                &db,
+                &session,
+                sessions.as_ref().map(|c| c.get_ref()),
+                version,
+            )
+            .await
+        }
     };
     let user = match loaded {
         Ok(user) => user,

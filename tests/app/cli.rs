@@ -517,6 +517,16 @@ async fn two_instances_share_sessions_count_once_and_agree() {
         .await
         .unwrap();
     let csrf = crate::helpers::csrf_from(&form).unwrap();
+    // Each instance shows the kelurahan page before the visits, and may keep it until the
+    // database changes: what the other instance writes must show on it afterwards.
+    for base in [&base_a, &base_b] {
+        let before = client
+            .get(format!("{base}/progres/32.73.02.1004"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(before.status(), StatusCode::OK);
+    }
     let send = |base: String, key: String| {
         let visit = post_visit(
             client.clone(),
