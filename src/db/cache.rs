@@ -188,8 +188,8 @@ pub fn postgres_version(conn: &mut PgConnection) -> QueryResult<DataVersion> {
 mod tests {
     use super::*;
 
-    fn load(value: i32) -> impl Future<Output = Result<i32, ()>> {
-        async move { Ok(value) }
+    async fn load(value: i32) -> Result<i32, ()> {
+        Ok(value)
     }
 
     fn kept(cache: &Cache<&'static str, i32>, version: u64, key: &'static str) -> i32 {
