@@ -63,13 +63,9 @@ pub struct LiveSession {
 /// disabling a user or changing their areas is a commit, so it takes effect at once.
 pub type SessionCache = Cache<String, Option<LiveSession>>;
 
-/// Loads the user behind a login token, or `None` when the session is unknown, expired or the
-/// user disabled (an expired session row is removed on the way).
-pub fn load(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<CurrentUser>> {
-    Ok(load_session(conn, token_hash)?.map(|s| s.user))
-}
-
-fn load_session(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<LiveSession>> {
+/// Loads the session behind a login token, or `None` when it is unknown, expired or the user
+/// disabled (an expired session row is removed on the way). Writes `last_seen_at` when due.
+fn load(conn: &mut DbConnection, token_hash: &str) -> QueryResult<Option<LiveSession>> {
     let row: Option<(NaiveDateTime, NaiveDateTime, user_queries::User)> = user_sessions::table
         .inner_join(users::table)
         .filter(user_sessions::token_hash.eq(token_hash))
@@ -142,7 +138,7 @@ pub async fn current_user(
         return Ok(None);
     };
     let hash = token_hash(&token);
-    let from_db = |hash: String| db.run(move |conn| Ok(load_session(conn, &hash)?));
+    let from_db = |hash: String| db.run(move |conn| Ok(load(conn, &hash)?));
     let mut loaded = match cache {
         Some(cache) => {
             cache
