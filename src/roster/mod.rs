@@ -35,12 +35,44 @@ pub struct RosterRow {
 
 impl RosterRow {
     /// The identity a row is matched on: the NIK, or the JKN card number when it has none.
-    pub fn key(&self) -> String {
+    /// `None` only for a row with neither, which `read::check` never lets through.
+    pub fn key(&self) -> Option<MemberKey> {
         match (&self.nik, &self.jkn_number) {
-            (Some(nik), _) => format!("n{nik}"),
-            (None, Some(jkn)) => format!("j{jkn}"),
-            (None, None) => String::new(),
+            (Some(nik), _) => MemberKey::nik(nik),
+            (None, Some(card)) => MemberKey::card(card),
+            (None, None) => None,
         }
+    }
+}
+
+/// A member's identity as one number: the NIK (16 digits), or a JKN card number (13 digits)
+/// with the top bit set. Exact, 8 bytes, and hashed cheaply: an import keeps one for every
+/// member it has seen or that the database already holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MemberKey(u64);
+
+impl MemberKey {
+    const CARD: u64 = 1 << 63;
+
+    /// The key of a NIK; `None` unless it is all digits and fits.
+    pub fn nik(nik: &str) -> Option<Self> {
+        Self::digits(nik)
+            .filter(|n| n & Self::CARD == 0)
+            .map(MemberKey)
+    }
+
+    /// The key of a JKN card number; `None` unless it is all digits and fits.
+    pub fn card(card: &str) -> Option<Self> {
+        Self::digits(card)
+            .filter(|n| n & Self::CARD == 0)
+            .map(|n| MemberKey(n | Self::CARD))
+    }
+
+    fn digits(text: &str) -> Option<u64> {
+        if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        text.parse().ok()
     }
 }
 
@@ -173,5 +205,27 @@ mod tests {
             Some(InactiveReason::Arrears)
         );
         assert_eq!(parse_reason("PHK"), Some(InactiveReason::Layoff));
+    }
+}
+
+#[cfg(test)]
+mod key_tests {
+    use super::MemberKey;
+
+    #[test]
+    fn nik_and_card_keys_never_meet() {
+        assert_eq!(
+            MemberKey::nik("3273015708900003"),
+            MemberKey::nik("3273015708900003")
+        );
+        assert_ne!(
+            MemberKey::nik("0000000000001"),
+            MemberKey::card("0000000000001")
+        );
+        assert!(MemberKey::card("0002802875185") > MemberKey::nik("9999999999999999"));
+        for bad in ["", "12a4", "-1", "99999999999999999999"] {
+            assert_eq!(MemberKey::nik(bad), None, "{bad}");
+            assert_eq!(MemberKey::card(bad), None, "{bad}");
+        }
     }
 }

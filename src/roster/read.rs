@@ -454,6 +454,7 @@ pub fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::roster::MemberKey;
 
     fn header() -> Header {
         Header::parse(&COLUMNS.iter().map(|c| c.to_uppercase()).collect::<Vec<_>>()).unwrap()
@@ -489,7 +490,8 @@ mod tests {
         assert_eq!(r.rt, "001");
         assert_eq!(r.segment, Segment::Pbpu);
         assert_eq!(r.status, MemberStatus::Inactive);
-        assert_eq!(r.key(), "n3273015708900003");
+        assert_eq!(r.key(), MemberKey::nik("3273015708900003"));
+        assert_ne!(r.key(), MemberKey::card("3273015708900003"));
     }
 
     #[test]

@@ -7,7 +7,6 @@
 //! member and the extract date.
 
 use std::collections::{HashMap, HashSet};
-use std::hash::BuildHasher;
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
@@ -15,7 +14,7 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 
 use super::read::{Header, RowSource, check};
-use super::{CellError, RosterRow};
+use super::{CellError, MemberKey, RosterRow};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::bulk::{BulkDate, SharedTimestamp};
@@ -200,6 +199,11 @@ fn run_inner(
         .into_iter()
         .collect();
     let source = RowSource::open(path)?;
+    // Which of the file's members may already be in the database: only those are looked up.
+    // A member added in the field while the import runs is not in this list; its roster row
+    // then fails the batch on the NIK's uniqueness, and the batch is applied again with every
+    // row looked up (as are all later batches).
+    let mut known_members = Some(KnownMembers::load(conn).map_err(db_error)?);
     let mut progress = Progress::default();
     let mut errors_kept = 0;
     // The file is read and checked on a thread of its own while this one writes the previous
@@ -215,14 +219,27 @@ fn run_inner(
             let keep = (MAX_ERRORS - errors_kept).max(0) as usize;
             chunk.errors.truncate(keep);
             errors_kept += chunk.errors.len() as i32;
-            let outcome = write_transaction(conn, |conn| {
-                let outcome = apply_batch(conn, &chunk.rows, extract_date, import_id, importer)?;
-                save_errors(conn, import_id, &chunk.errors)?;
-                let mut after = progress.clone();
-                after.absorb(&outcome);
-                save_progress(conn, import_id, &after)?;
-                Ok::<_, diesel::result::Error>(outcome)
-            });
+            let write = |conn: &mut DbConnection, known: Option<&KnownMembers>| {
+                write_transaction(conn, |conn| {
+                    let outcome =
+                        apply_batch(conn, &chunk.rows, extract_date, import_id, importer, known)?;
+                    save_errors(conn, import_id, &chunk.errors)?;
+                    let mut after = progress.clone();
+                    after.absorb(&outcome);
+                    save_progress(conn, import_id, &after)?;
+                    Ok::<_, diesel::result::Error>(outcome)
+                })
+            };
+            let outcome = match write(conn, known_members.as_ref()) {
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                )) if known_members.is_some() => {
+                    known_members = None;
+                    write(conn, None)
+                }
+                outcome => outcome,
+            };
             match outcome {
                 Ok(outcome) => progress.absorb(&outcome),
                 Err(e) => {
@@ -302,9 +319,8 @@ fn read_chunks(
         None => return Err("Berkas kosong.".into()),
     };
     let mut tally = Tally::default();
-    // Keys seen so far, hashed (8 bytes a member): a member listed twice counts once.
-    let hasher = std::collections::hash_map::RandomState::new();
-    let mut seen: HashSet<u64> = HashSet::new();
+    // Members seen so far (8 bytes each): a member listed twice counts once.
+    let mut seen: HashSet<MemberKey> = HashSet::new();
     let empty = || Chunk {
         rows: Vec::with_capacity(BATCH),
         errors: Vec::new(),
@@ -324,7 +340,7 @@ fn read_chunks(
             chunk.rows_read += 1;
             match check(&header, line, &cells, &region_ok) {
                 Ok(row) => {
-                    if seen.insert(hasher.hash_one(row.key())) {
+                    if row.key().is_some_and(|key| seen.insert(key)) {
                         tally.add(&row);
                         chunk.rows.push(row);
                     } else {
@@ -540,6 +556,7 @@ fn apply_batch(
     date: NaiveDate,
     import_id: i32,
     importer: &Importer<'_>,
+    known: Option<&KnownMembers>,
 ) -> QueryResult<BatchOutcome> {
     let mut outcome = BatchOutcome::default();
     if rows.is_empty() {
@@ -547,44 +564,57 @@ fn apply_batch(
     }
     let at = now();
     let stamp = SharedTimestamp::new(at);
-    let existing = find_existing(conn, rows)?;
+    // Each row's identity and household key, worked out once.
+    let keys: Vec<Option<MemberKey>> = rows.iter().map(RosterRow::key).collect();
+    let homes_of: Vec<HouseholdKey> = rows.iter().map(HouseholdKey::of).collect();
+    let lookup: Vec<&RosterRow> = match known {
+        Some(known) => rows.iter().filter(|r| known.may_hold(r)).collect(),
+        None => rows.iter().collect(),
+    };
+    let existing = find_existing(conn, &lookup)?;
+    let found = |i: usize| keys[i].and_then(|k| existing.get(&k));
     let ids: Vec<i32> = existing.values().map(|e| e.id).collect();
-    let last_seen: HashMap<i32, NaiveDate> = member_history::table
-        .filter(member_history::member_id.eq_any(&ids))
-        .group_by(member_history::member_id)
-        .select((
-            member_history::member_id,
-            diesel::dsl::max(member_history::valid_from),
-        ))
-        .load::<(i32, Option<NaiveDate>)>(conn)?
-        .into_iter()
-        .filter_map(|(id, d)| d.map(|d| (id, d)))
-        .collect();
+    let last_seen: HashMap<i32, NaiveDate> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        member_history::table
+            .filter(member_history::member_id.eq_any(&ids))
+            .group_by(member_history::member_id)
+            .select((
+                member_history::member_id,
+                diesel::dsl::max(member_history::valid_from),
+            ))
+            .load::<(i32, Option<NaiveDate>)>(conn)?
+            .into_iter()
+            .filter_map(|(id, d)| d.map(|d| (id, d)))
+            .collect()
+    };
 
     // Which rows need a household looked up or made: new members, and members the extract
     // places in another kelurahan.
-    let needs_household = |row: &RosterRow| match existing.get(&row.key()) {
-        None => true,
-        Some(e) => {
-            e.region_code != row.region_code && last_seen.get(&e.id).is_none_or(|d| date >= *d)
-        }
-    };
-    let wanted: Vec<HouseholdKey> = rows
+    let needs_household: Vec<bool> = rows
         .iter()
-        .filter(|r| needs_household(r))
-        .map(HouseholdKey::of)
+        .enumerate()
+        .map(|(i, row)| match found(i) {
+            None => true,
+            Some(e) => {
+                e.region_code != row.region_code && last_seen.get(&e.id).is_none_or(|d| date >= *d)
+            }
+        })
+        .collect();
+    let wanted: Vec<&HouseholdKey> = (0..rows.len())
+        .filter(|i| needs_household[*i])
+        .map(|i| &homes_of[i])
         .collect::<HashSet<_>>()
         .into_iter()
         .collect();
     let mut homes = find_households(conn, &wanted)?;
-    let missing: Vec<&RosterRow> = {
+    // Households to make, each once, in file order.
+    let missing: Vec<usize> = {
         let mut keys = HashSet::new();
-        rows.iter()
-            .filter(|r| needs_household(r))
-            .filter(|r| {
-                let key = HouseholdKey::of(r);
-                !homes.contains_key(&key) && keys.insert(key)
-            })
+        (0..rows.len())
+            .filter(|i| needs_household[*i])
+            .filter(|i| !homes.contains_key(&homes_of[*i]) && keys.insert(&homes_of[*i]))
             .collect()
     };
     // Households made here already carry the counts of their new members: only households
@@ -593,9 +623,9 @@ fn apply_batch(
     if !missing.is_empty() {
         // A new household's worklist counts from its new members in this batch, so the common
         // case (a family listed together) needs no update afterwards.
-        let mut counts: HashMap<HouseholdKey, (i32, i32)> = HashMap::new();
-        for r in rows.iter().filter(|r| !existing.contains_key(&r.key())) {
-            let entry = counts.entry(HouseholdKey::of(r)).or_default();
+        let mut counts: HashMap<&HouseholdKey, (i32, i32)> = HashMap::new();
+        for (i, r) in rows.iter().enumerate().filter(|(i, _)| found(*i).is_none()) {
+            let entry = counts.entry(&homes_of[i]).or_default();
             entry.0 += i32::from(r.status.is_open());
             entry.1 += i32::from(is_priority(
                 r.segment.as_str(),
@@ -603,15 +633,16 @@ fn apply_batch(
                 r.inactive_reason.map(|x| x.as_str()),
             ));
         }
+        let new_ids = reserve_ids(conn, IdTable::Households, missing.len())?;
         // Owned values: a prepared statement is cached by its type, which must not borrow.
         let values: Vec<_> = missing
             .iter()
-            .map(|r| {
-                let (open, priority) = counts
-                    .get(&HouseholdKey::of(r))
-                    .copied()
-                    .unwrap_or_default();
+            .zip(&new_ids)
+            .map(|(i, id)| {
+                let r = &rows[*i];
+                let (open, priority) = counts.get(&homes_of[*i]).copied().unwrap_or_default();
                 (
+                    households::id.eq(*id),
                     households::region_code.eq(r.region_code.clone()),
                     households::rt.eq(r.rt.clone()),
                     households::rw.eq(r.rw.clone()),
@@ -629,37 +660,23 @@ fn apply_batch(
             })
             .collect();
         for_each_statement!(&values, |rows| {
-            let made: Vec<(i32, String, String, String, String, Option<String>)> = crate::with_backend!(conn, c => diesel::insert_into(households::table)
-                    .values(rows)
-                    .returning((
-                        households::id,
-                        households::region_code,
-                        households::rt,
-                        households::rw,
-                        households::address,
-                        households::nomor_kk,
-                    ))
-                    .get_results(c))?;
-            for (id, region, rt, rw, address, kk) in made {
-                let key = match kk {
-                    Some(kk) => HouseholdKey::Kk(region, kk),
-                    None => HouseholdKey::Address(region, rt, rw, address.to_lowercase()),
-                };
-                homes.insert(key, id);
-                created_households.insert(id);
-            }
+            crate::with_backend!(conn, c => diesel::insert_into(households::table).values(rows).execute(c))?;
         });
+        for (i, id) in missing.iter().zip(&new_ids) {
+            homes.insert(homes_of[*i].clone(), *id);
+            created_households.insert(*id);
+        }
         outcome.households_created = missing.len() as i32;
     }
 
     let mut touched_households: HashSet<i32> = HashSet::new();
     let mut history: Vec<(i32, &RosterRow)> = Vec::new();
     let mut new_rows: Vec<(&RosterRow, i32)> = Vec::new();
-    for row in rows {
-        let household = needs_household(row)
-            .then(|| homes.get(&HouseholdKey::of(row)).copied())
+    for (i, row) in rows.iter().enumerate() {
+        let household = needs_household[i]
+            .then(|| homes.get(&homes_of[i]).copied())
             .flatten();
-        match existing.get(&row.key()) {
+        match found(i) {
             None => {
                 let Some(household) = household else { continue };
                 new_rows.push((row, household));
@@ -701,14 +718,16 @@ fn apply_batch(
         }
     }
 
-    // New members: inserted together; their ids come back keyed by NIK (or card number).
+    // New members: inserted together under ids reserved for them.
     let known_history = history.len();
-    let mut created: HashMap<String, i32> = HashMap::new();
     if !new_rows.is_empty() {
+        let new_ids = reserve_ids(conn, IdTable::Members, new_rows.len())?;
         let values: Vec<_> = new_rows
             .iter()
-            .map(|(r, household)| {
+            .zip(&new_ids)
+            .map(|((r, household), id)| {
                 (
+                    members::id.eq(*id),
                     members::household_id.eq(*household),
                     members::nik.eq(r.nik.clone()),
                     members::name.eq(r.name.clone()),
@@ -728,24 +747,15 @@ fn apply_batch(
             })
             .collect();
         for_each_statement!(&values, |rows| {
-            let made: Vec<(i32, Option<String>, Option<String>)> = crate::with_backend!(conn, c => diesel::insert_into(members::table)
-                    .values(rows)
-                    .returning((members::id, members::nik, members::jkn_number))
-                    .get_results(c))?;
-            for (id, nik, jkn) in made {
-                match (nik, jkn) {
-                    (Some(nik), _) => created.insert(format!("n{nik}"), id),
-                    (None, Some(jkn)) => created.insert(format!("j{jkn}"), id),
-                    (None, None) => None,
-                };
-            }
+            crate::with_backend!(conn, c => diesel::insert_into(members::table).values(rows).execute(c))?;
         });
         outcome.members_created = new_rows.len() as i32;
-        for (row, _) in &new_rows {
-            if let Some(id) = created.get(&row.key()) {
-                history.push((*id, row));
-            }
-        }
+        history.extend(
+            new_ids
+                .iter()
+                .zip(&new_rows)
+                .map(|(id, (row, _))| (*id, *row)),
+        );
     }
 
     // History: one row per member and extract date (replaced on a re-run).
@@ -780,52 +790,64 @@ fn apply_batch(
 
     // Reconciliation against the claims of the members in this batch. A claim is about a member
     // the field recorded, so members this batch created have none.
-    let member_of = |row: &RosterRow| existing.get(&row.key()).map(|e| e.id);
-    let active: Vec<i32> = rows
-        .iter()
-        .filter(|r| r.status == MemberStatus::Active)
-        .filter_map(member_of)
-        .collect();
-    let inactive: Vec<i32> = rows
-        .iter()
-        .filter(|r| r.status != MemberStatus::Active)
-        .filter_map(member_of)
-        .collect();
+    // Only members with a claim still open need looking at (a few among thousands).
+    let claimed: HashSet<i32> = if existing.is_empty() {
+        HashSet::new()
+    } else {
+        reactivations::table
+            .filter(reactivations::state.eq(ClaimState::Reported.as_str()))
+            .select(reactivations::member_id)
+            .load::<i32>(conn)?
+            .into_iter()
+            .collect()
+    };
+    let mut active: Vec<i32> = Vec::new();
+    let mut inactive: Vec<i32> = Vec::new();
+    for (i, row) in rows.iter().enumerate() {
+        if let Some(e) = found(i).filter(|e| claimed.contains(&e.id)) {
+            if row.status == MemberStatus::Active {
+                active.push(e.id);
+            } else {
+                inactive.push(e.id);
+            }
+        }
+    }
     let (confirmed, flagged) = reconcile(conn, &active, &inactive, date)?;
     outcome.claims_confirmed = confirmed;
     outcome.claims_flagged = flagged;
     Ok(outcome)
 }
 
-/// Members already known for the batch's rows, by row key: NIK first, then card number (only
-/// members recorded without a NIK are matched by card).
+/// Members already known for the rows, by row key: NIK first, then card number (only members
+/// recorded without a NIK are matched by card).
 fn find_existing(
     conn: &mut DbConnection,
-    rows: &[RosterRow],
-) -> QueryResult<HashMap<String, Existing>> {
+    rows: &[&RosterRow],
+) -> QueryResult<HashMap<MemberKey, Existing>> {
+    let mut found: HashMap<MemberKey, Existing> = HashMap::new();
+    if rows.is_empty() {
+        return Ok(found);
+    }
     let niks: Vec<&str> = rows.iter().filter_map(|r| r.nik.as_deref()).collect();
-    let mut found: HashMap<String, Existing> = HashMap::new();
     for e in members::table
         .inner_join(households::table)
         .filter(members::nik.eq_any(&niks))
         .select(EXISTING)
         .load::<Existing>(conn)?
     {
-        if let Some(nik) = &e.nik {
-            found.insert(format!("n{nik}"), e);
+        if let Some(key) = e.nik.as_deref().and_then(MemberKey::nik) {
+            found.insert(key, e);
         }
     }
-    let unmatched: Vec<&RosterRow> = rows
+    let unmatched: Vec<(MemberKey, &str)> = rows
         .iter()
-        .filter(|r| r.jkn_number.is_some() && !found.contains_key(&r.key()))
+        .filter_map(|r| Some((r.key()?, r.jkn_number.as_deref()?)))
+        .filter(|(key, _)| !found.contains_key(key))
         .collect();
     if unmatched.is_empty() {
         return Ok(found);
     }
-    let cards: Vec<&str> = unmatched
-        .iter()
-        .filter_map(|r| r.jkn_number.as_deref())
-        .collect();
+    let cards: Vec<&str> = unmatched.iter().map(|(_, card)| *card).collect();
     let by_card: HashMap<String, Existing> = members::table
         .inner_join(households::table)
         .filter(members::jkn_number.eq_any(&cards))
@@ -836,18 +858,110 @@ fn find_existing(
         .into_iter()
         .filter_map(|e| e.jkn_number.clone().map(|j| (j, e)))
         .collect();
-    for row in unmatched {
-        if let Some(e) = row.jkn_number.as_ref().and_then(|j| by_card.get(j)) {
-            found.insert(row.key(), e.clone());
+    for (key, card) in unmatched {
+        if let Some(e) = by_card.get(card) {
+            found.insert(key, e.clone());
         }
     }
     Ok(found)
 }
 
+/// The members a roster row may match, loaded once per import: every NIK in the database and
+/// the card numbers of members recorded without one. Rows matching none of them are new and
+/// need no lookup, which is nearly every row of a first import. 8 bytes a member, sorted.
+struct KnownMembers {
+    keys: Vec<MemberKey>,
+}
+
+impl KnownMembers {
+    /// Read through the NIK index and the card index of members without a NIK, in pages.
+    fn load(conn: &mut DbConnection) -> QueryResult<Self> {
+        const PAGE: i64 = 100_000;
+        let mut keys = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page: Vec<String> = members::table
+                .filter(members::nik.gt(&after))
+                .order(members::nik)
+                .limit(PAGE)
+                .select(members::nik.assume_not_null())
+                .load(conn)?;
+            keys.extend(page.iter().filter_map(|nik| MemberKey::nik(nik)));
+            match page.into_iter().last() {
+                Some(last) => after = last,
+                None => break,
+            }
+        }
+        let cards: Vec<String> = members::table
+            .filter(members::nik.is_null())
+            .filter(members::jkn_number.is_not_null())
+            .select(members::jkn_number.assume_not_null())
+            .load(conn)?;
+        keys.extend(cards.iter().filter_map(|card| MemberKey::card(card)));
+        keys.sort_unstable();
+        keys.dedup();
+        Ok(Self { keys })
+    }
+
+    fn may_hold(&self, row: &RosterRow) -> bool {
+        let holds =
+            |key: Option<MemberKey>| key.is_some_and(|k| self.keys.binary_search(&k).is_ok());
+        holds(row.nik.as_deref().and_then(MemberKey::nik))
+            || holds(row.jkn_number.as_deref().and_then(MemberKey::card))
+    }
+}
+
+/// Tables whose new rows get their ids before they are inserted, so a batch knows them without
+/// reading them back.
+#[derive(Clone, Copy)]
+enum IdTable {
+    Households,
+    Members,
+}
+
+/// Reserves `n` new ids in `table`. On SQLite the batch's transaction holds the write lock, so
+/// the ids after the largest one stay free until it commits; on PostgreSQL they come from the
+/// table's sequence, as a plain insert's would.
+fn reserve_ids(conn: &mut DbConnection, table: IdTable, n: usize) -> QueryResult<Vec<i32>> {
+    use diesel::sql_types::{BigInt, Integer};
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = Integer)]
+        id: i32,
+    }
+    let name = match table {
+        IdTable::Households => "households",
+        IdTable::Members => "members",
+    };
+    match conn {
+        DbConnection::Sqlite(c) => {
+            let largest: Option<i32> = match table {
+                IdTable::Households => households::table
+                    .select(diesel::dsl::max(households::id))
+                    .first(c)?,
+                IdTable::Members => members::table
+                    .select(diesel::dsl::max(members::id))
+                    .first(c)?,
+            };
+            let first = largest.unwrap_or(0) + 1;
+            Ok((first..first + n as i32).collect())
+        }
+        DbConnection::Pg(c) => Ok(diesel::sql_query(format!(
+            "SELECT nextval(pg_get_serial_sequence('{name}', 'id'))::integer AS id \
+             FROM generate_series(1, $1)"
+        ))
+        .bind::<BigInt, _>(n as i64)
+        .load::<Id>(c)?
+        .into_iter()
+        .map(|row| row.id)
+        .collect()),
+    }
+}
+
 /// Households for the keys, lowest id first when several match.
 fn find_households(
     conn: &mut DbConnection,
-    keys: &[HouseholdKey],
+    keys: &[&HouseholdKey],
 ) -> QueryResult<HashMap<HouseholdKey, i32>> {
     let mut regions_kk: Vec<&str> = Vec::new();
     let mut kks: Vec<&str> = Vec::new();

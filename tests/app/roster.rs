@@ -646,3 +646,99 @@ async fn visits_keep_succeeding_during_a_long_import() {
         "every visit recorded during the import: {statuses:?}"
     );
 }
+
+/// The import loads the members it may match once, at its start. A member the field adds while
+/// it runs is not in that list; the roster row for that member must still find them (the
+/// batch is applied again with every row looked up), not fail the import or add them twice.
+#[tokio::test]
+async fn a_member_added_in_the_field_during_an_import_is_matched() {
+    use pesiar::roster::store::{self, Importer};
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.impor.bersamaan", DAGO).await;
+    let late = nik("327302", 9, 9, 99, false, 9999);
+    // Two batches' worth of rows; the member the field adds is in the second.
+    let mut csv = format!("{HEADER}\n");
+    for i in 0..10_049u32 {
+        let nik = nik(
+            "327302",
+            1 + i % 28,
+            1 + (i / 28) % 12,
+            50 + (i / 336) % 40,
+            i % 2 == 0,
+            1 + i / 13_440,
+        );
+        csv.push_str(&format!(
+            "{nik};32730201{:08};Warga Uji;{};01-01-1970;{DAGO};1;1;Jl. Muat No. {};;PBPU;3;AKTIF;\n",
+            i / 4,
+            if i % 2 == 0 { "P" } else { "L" },
+            i / 4
+        ));
+    }
+    csv.push_str(&format!(
+        "{late};;Warga Belakangan;L;09-09-1999;{DAGO};1;1;Jl. Muat No. 1;;PBPU;3;AKTIF;\n"
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bersamaan.csv");
+    std::fs::write(&path, csv).unwrap();
+    let url = app._database.url.clone();
+    let household = f.household;
+    let late_nik = late.clone();
+    let (progress, added) = app
+        .with_conn(move |conn| {
+            let id = store::begin(conn, day(1), "bersamaan.csv", None).unwrap();
+            let mut side = pesiar::db::establish(&url).unwrap();
+            let mut added = None;
+            let progress = store::run(
+                conn,
+                id,
+                &path,
+                day(1),
+                &Importer { user: None },
+                &mut |p| {
+                    if added.is_none() && p.rows_read > 0 {
+                        let at = chrono::Local::now().naive_local();
+                        added = Some(
+                            diesel::insert_into(members::table)
+                                .values((
+                                    members::household_id.eq(household),
+                                    members::nik.eq(&late_nik),
+                                    members::name.eq("Warga Belakangan"),
+                                    members::name_search.eq("warga belakangan"),
+                                    members::sex.eq("L"),
+                                    members::birth_date
+                                        .eq(NaiveDate::from_ymd_opt(1999, 9, 9).unwrap()),
+                                    members::relationship.eq("lainnya"),
+                                    members::segment.eq("pbpu"),
+                                    members::status.eq("nonaktif"),
+                                    members::created_at.eq(at),
+                                    members::updated_at.eq(at),
+                                ))
+                                .returning(members::id)
+                                .get_result::<i32>(&mut side)
+                                .unwrap(),
+                        );
+                    }
+                },
+            )
+            .unwrap();
+            (progress, added.unwrap())
+        })
+        .await;
+    assert_eq!(progress.rows_invalid, 0);
+    assert_eq!(progress.members_created, 10_049);
+    assert_eq!(
+        progress.members_changed, 1,
+        "the field's member, now active"
+    );
+    assert_eq!(status_of(&app, &late).await, (added, "aktif".to_string()));
+    let with_nik: i64 = app
+        .with_conn(move |conn| {
+            members::table
+                .filter(members::nik.eq(late))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(with_nik, 1);
+}
