@@ -319,8 +319,8 @@ fn read_chunks(
         None => return Err("Berkas kosong.".into()),
     };
     let mut tally = Tally::default();
-    // Members seen so far (8 bytes each): a member listed twice counts once.
-    let mut seen: HashSet<MemberKey> = HashSet::new();
+    // Members seen so far: a member listed twice counts once.
+    let mut seen = SeenMembers::default();
     let empty = || Chunk {
         rows: Vec::with_capacity(BATCH),
         errors: Vec::new(),
@@ -373,6 +373,50 @@ fn read_chunks(
         }
     }
     Ok(tally)
+}
+
+/// The members an import has read so far, at 8 bytes each: a sorted list, and the latest
+/// keys in a small set merged into it now and then. A hash set of millions of keys takes
+/// about twice the memory, and half again more each time it grows.
+#[derive(Default)]
+struct SeenMembers {
+    sorted: Vec<MemberKey>,
+    recent: HashSet<MemberKey>,
+}
+
+impl SeenMembers {
+    const RECENT: usize = 1 << 16;
+
+    /// Adds `key`; false if it was already there.
+    fn insert(&mut self, key: MemberKey) -> bool {
+        if self.sorted.binary_search(&key).is_ok() || !self.recent.insert(key) {
+            return false;
+        }
+        if self.recent.len() >= Self::RECENT {
+            self.merge();
+        }
+        true
+    }
+
+    /// Moves the recent keys into the sorted list, merging from the back in place.
+    fn merge(&mut self) {
+        let mut recent: Vec<MemberKey> = self.recent.drain().collect();
+        recent.sort_unstable();
+        let mut old = self.sorted.len();
+        self.sorted.extend_from_slice(&recent);
+        let mut new = recent.len();
+        let mut at = self.sorted.len();
+        while new > 0 {
+            at -= 1;
+            if old > 0 && self.sorted[old - 1] > recent[new - 1] {
+                old -= 1;
+                self.sorted[at] = self.sorted[old];
+            } else {
+                new -= 1;
+                self.sorted[at] = recent[new];
+            }
+        }
+    }
 }
 
 impl Progress {
@@ -517,9 +561,9 @@ impl Existing {
             || self.inactive_reason.as_deref() != row.inactive_reason.map(|r| r.as_str())
     }
 
-    fn differs(&self, row: &RosterRow) -> bool {
-        self.status_differs(row)
-            || self.name != row.name
+    /// Anything but the status differs (the kelurahan included).
+    fn details_differ(&self, row: &RosterRow) -> bool {
+        self.name != row.name
             || self.sex != row.sex.as_str()
             || self.birth_date != row.birth_date
             || self.class.as_deref() != row.class.map(|c| c.as_str())
@@ -686,7 +730,19 @@ fn apply_batch(
             }
             Some(e) => {
                 let newer = last_seen.get(&e.id).is_none_or(|d| date >= *d);
-                if newer && e.differs(row) {
+                if newer && !e.details_differ(row) && e.status_differs(row) {
+                    // Most changes are of status alone: only those columns are written, so
+                    // no index entry of the member is rewritten.
+                    diesel::update(members::table.find(e.id))
+                        .set((
+                            members::segment.eq(row.segment.as_str()),
+                            members::status.eq(row.status.as_str()),
+                            members::inactive_reason.eq(row.inactive_reason.map(|r| r.as_str())),
+                            members::updated_at.eq(at),
+                        ))
+                        .execute(conn)?;
+                    touched_households.insert(e.household_id);
+                } else if newer && e.details_differ(row) {
                     let household_id = household.unwrap_or(e.household_id);
                     diesel::update(members::table.find(e.id))
                         .set((
@@ -1455,4 +1511,27 @@ pub fn not_in_roster(
         .into_iter()
         .filter(|id| !listed.contains(id))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_members_keeps_every_key_once_across_merges() {
+        let key = |n: u64| MemberKey::nik(&format!("{n:016}")).unwrap();
+        let mut seen = SeenMembers::default();
+        let total = 3 * SeenMembers::RECENT as u64 + 17;
+        // Keys in a scattered order, so merges interleave with what is already sorted.
+        let scattered = |i: u64| (i * 7_919) % total;
+        for i in 0..total {
+            assert!(seen.insert(key(scattered(i))), "first time {i}");
+        }
+        for i in (0..total).step_by(97) {
+            assert!(!seen.insert(key(i)), "second time {i}");
+        }
+        assert!(seen.sorted.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(seen.sorted.len() + seen.recent.len(), total as usize);
+        assert!(seen.insert(key(total)));
+    }
 }
