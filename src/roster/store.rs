@@ -35,6 +35,8 @@ const BATCH: usize = 10_000;
 /// Rows per INSERT statement. A statement for a fixed number of rows is prepared once and
 /// reused (diesel caches it by type); one for however many rows are left is parsed each time.
 const ROWS_PER_STATEMENT: usize = 256;
+/// Batches between the import's own WAL checkpoints (see `wal_catch_up`).
+const CATCH_UP_EVERY: usize = 16;
 /// Error rows kept per import; beyond that only the count grows.
 const MAX_ERRORS: i32 = 50_000;
 /// A claim the roster still shows inactive this long after its report is flagged.
@@ -172,6 +174,18 @@ pub fn run(
     }
 }
 
+/// SQLite: copies what the WAL holds beyond the database file back into it, between two
+/// batches. The server's checkpoint thread copies most of it while the import writes, but
+/// never all of it, and the WAL only starts over once all of it is copied: without this, an
+/// import of millions of rows leaves a WAL file larger than the database.
+fn wal_catch_up(conn: &mut DbConnection) {
+    if let DbConnection::Sqlite(c) = conn
+        && let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")
+    {
+        tracing::warn!(error = %e, "roster import: WAL checkpoint failed");
+    }
+}
+
 #[derive(QueryableByName)]
 struct AutoCheckpoint {
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -212,6 +226,7 @@ fn run_inner(
     let tally = std::thread::scope(|scope| -> Result<Tally, String> {
         let reader = scope.spawn(|| read_chunks(source, &known, importer, tx));
         let mut written: Result<(), String> = Ok(());
+        let mut batches = 0usize;
         for mut chunk in rx.iter() {
             progress.rows_read += chunk.rows_read;
             progress.rows_invalid += chunk.rows_invalid;
@@ -241,7 +256,13 @@ fn run_inner(
                 outcome => outcome,
             };
             match outcome {
-                Ok(outcome) => progress.absorb(&outcome),
+                Ok(outcome) => {
+                    progress.absorb(&outcome);
+                    batches += 1;
+                    if batches.is_multiple_of(CATCH_UP_EVERY) {
+                        wal_catch_up(conn);
+                    }
+                }
                 Err(e) => {
                     // Dropping the receiver stops the reader at its next batch.
                     written = Err(db_error(e));
