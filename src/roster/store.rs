@@ -137,9 +137,9 @@ pub fn run(
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Progress, String> {
     // A larger page cache for the import keeps the member indexes' hot pages in memory. On a
-    // connection that checkpoints by itself (the command line), checkpoints come every 64 MB of
-    // WAL instead of every 4 MB, so a page rewritten by many batches is copied back once. The
-    // connection gets its usual settings back afterwards.
+    // connection that checkpoints by itself (one made outside the pool), checkpoints come every
+    // 64 MB of WAL instead of every 4 MB, so a page rewritten by many batches is copied back
+    // once. The connection gets its usual settings back afterwards.
     let checkpoint_every = match conn {
         DbConnection::Sqlite(c) => diesel::sql_query("PRAGMA wal_autocheckpoint")
             .get_result::<AutoCheckpoint>(c)
