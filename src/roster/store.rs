@@ -1006,10 +1006,6 @@ fn reserve_ids(conn: &mut DbConnection, table: IdTable, n: usize) -> QueryResult
         #[diesel(sql_type = Integer)]
         id: i32,
     }
-    let name = match table {
-        IdTable::Households => "households",
-        IdTable::Members => "members",
-    };
     match conn {
         DbConnection::Sqlite(c) => {
             let largest: Option<i32> = match table {
@@ -1023,15 +1019,21 @@ fn reserve_ids(conn: &mut DbConnection, table: IdTable, n: usize) -> QueryResult
             let first = largest.unwrap_or(0) + 1;
             Ok((first..first + n as i32).collect())
         }
-        DbConnection::Pg(c) => Ok(diesel::sql_query(format!(
-            "SELECT nextval(pg_get_serial_sequence('{name}', 'id'))::integer AS id \
+        DbConnection::Pg(c) => {
+            let name = match table {
+                IdTable::Households => "households",
+                IdTable::Members => "members",
+            };
+            Ok(diesel::sql_query(format!(
+                "SELECT nextval(pg_get_serial_sequence('{name}', 'id'))::integer AS id \
              FROM generate_series(1, $1)"
-        ))
-        .bind::<BigInt, _>(n as i64)
-        .load::<Id>(c)?
-        .into_iter()
-        .map(|row| row.id)
-        .collect()),
+            ))
+            .bind::<BigInt, _>(n as i64)
+            .load::<Id>(c)?
+            .into_iter()
+            .map(|row| row.id)
+            .collect())
+        }
     }
 }
 
