@@ -139,7 +139,10 @@ pub fn run(
     // A larger page cache for the import keeps the member indexes' hot pages in memory. On a
     // connection that checkpoints by itself (one made outside the pool), checkpoints come every
     // 64 MB of WAL instead of every 4 MB, so a page rewritten by many batches is copied back
-    // once. The connection gets its usual settings back afterwards.
+    // once. Statement journals are kept in memory: every multi-row INSERT opens one, and in a
+    // temporary file they were written several times the size of the database (9.9 GB of
+    // writes for a 0.9 GB database; 2.2 GB in memory). The connection gets its usual settings
+    // back afterwards.
     let checkpoint_every = match conn {
         DbConnection::Sqlite(c) => diesel::sql_query("PRAGMA wal_autocheckpoint")
             .get_result::<AutoCheckpoint>(c)
@@ -148,7 +151,7 @@ pub fn run(
         DbConnection::Pg(_) => None,
     };
     if let Some(pages) = checkpoint_every {
-        let _ = conn.batch_execute("PRAGMA cache_size = -65536");
+        let _ = conn.batch_execute("PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY");
         if pages > 0 {
             let _ = conn.batch_execute("PRAGMA wal_autocheckpoint = 16384");
         }
@@ -156,7 +159,8 @@ pub fn run(
     let outcome = run_inner(conn, import_id, path, extract_date, importer, on_progress);
     if let Some(pages) = checkpoint_every {
         let _ = conn.batch_execute(&format!(
-            "PRAGMA cache_size = -2000; PRAGMA wal_autocheckpoint = {pages}"
+            "PRAGMA cache_size = -2000; PRAGMA temp_store = DEFAULT; \
+             PRAGMA wal_autocheckpoint = {pages}"
         ));
     }
     match outcome {
