@@ -142,6 +142,7 @@ impl ChangeWatcher {
     pub fn version(&self) -> Option<DataVersion> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         if state.conn.is_none() {
+            super::configure_sqlite();
             let mut conn = SqliteConnection::establish(&self.path).ok()?;
             // Never wait on a lock here: a reader that cannot start now says "unknown".
             diesel::sql_query("PRAGMA busy_timeout = 0")

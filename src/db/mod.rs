@@ -128,9 +128,36 @@ impl Checkpointer {
     }
 }
 
+/// SQLite's process-wide settings, made once before its first connection. Every connection
+/// here is used by one thread at a time (the pool lends a connection to one request at a time,
+/// and diesel's connection is not `Sync`), so SQLite's multi-thread mode is safe; it spares a
+/// mutex on every call, such as each of the ~60 million values a roster import binds. SQLite's
+/// memory statistics, which pesiar never reads, would take another lock on every allocation.
+pub(crate) fn configure_sqlite() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        use libsqlite3_sys::{
+            SQLITE_CONFIG_MEMSTATUS, SQLITE_CONFIG_MULTITHREAD, SQLITE_OK, sqlite3_config,
+        };
+        // SAFETY: sqlite3_config may only run before SQLite initialises, which its first
+        // connection does; every connection here is made after this (other threads wait on
+        // the Once). Called later, it changes nothing and returns SQLITE_MISUSE.
+        let results = unsafe {
+            [
+                sqlite3_config(SQLITE_CONFIG_MULTITHREAD),
+                sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0 as std::ffi::c_int),
+            ]
+        };
+        if results.iter().any(|r| *r != SQLITE_OK) {
+            tracing::warn!(?results, "SQLite was already initialised; default threading mode kept");
+        }
+    });
+}
+
 pub fn establish(url: &DatabaseUrl) -> ConnectionResult<DbConnection> {
     match url {
         DatabaseUrl::Sqlite(path) => {
+            configure_sqlite();
             let mut conn = SqliteConnection::establish(&path.to_string_lossy())?;
             // Per connection: wait for writers instead of failing, enforce foreign keys.
             conn.batch_execute(

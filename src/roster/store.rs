@@ -6,12 +6,15 @@
 //! Re-running the same file gives the same database: every step is an upsert keyed on the
 //! member and the extract date.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use chrono::{Duration, NaiveDate};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+// The import's maps and sets take several lookups for each of millions of rows; foldhash
+// hashes their keys several times faster than the standard SipHash, with a seed of its own
+// per process.
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use super::read::{Header, RowSource, check};
 use super::{CellError, MemberKey, RosterRow};
@@ -227,8 +230,11 @@ fn run_inner(
     // The file is read and checked on a thread of its own while this one writes the previous
     // batch: the two take about equally long, and SQLite writes on one thread only.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(2);
+    // Written batches go back to the reader, which frees their rows and refills them: freeing
+    // ten thousand rows' strings is work this thread need not wait for.
+    let (used_tx, used_rx) = std::sync::mpsc::channel::<Chunk>();
     let tally = std::thread::scope(|scope| -> Result<Tally, String> {
-        let reader = scope.spawn(|| read_chunks(source, &known, importer, tx));
+        let reader = scope.spawn(|| read_chunks(source, &known, importer, tx, used_rx));
         let mut written: Result<(), String> = Ok(());
         let mut batches = 0usize;
         for mut chunk in rx.iter() {
@@ -274,6 +280,7 @@ fn run_inner(
                 }
             }
             on_progress(&progress);
+            let _ = used_tx.send(chunk);
         }
         drop(rx);
         let read = reader
@@ -328,6 +335,7 @@ fn read_chunks(
     known: &HashSet<String>,
     importer: &Importer<'_>,
     tx: std::sync::mpsc::SyncSender<Chunk>,
+    used: std::sync::mpsc::Receiver<Chunk>,
 ) -> Result<Tally, String> {
     let region_ok = |code: &str| -> Result<(), &'static str> {
         if !known.contains(code) {
@@ -346,12 +354,21 @@ fn read_chunks(
     let mut tally = Tally::default();
     // Members seen so far: a member listed twice counts once.
     let mut seen = SeenMembers::default();
-    let empty = || Chunk {
-        rows: Vec::with_capacity(BATCH),
-        errors: Vec::new(),
-        rows_read: 0,
-        rows_invalid: 0,
-        permille: 0,
+    let empty = || match used.try_recv() {
+        Ok(mut chunk) => {
+            chunk.rows.clear();
+            chunk.errors.clear();
+            chunk.rows_read = 0;
+            chunk.rows_invalid = 0;
+            chunk
+        }
+        Err(_) => Chunk {
+            rows: Vec::with_capacity(BATCH),
+            errors: Vec::new(),
+            rows_read: 0,
+            rows_invalid: 0,
+            permille: 0,
+        },
     };
     let mut chunk = empty();
     loop {
@@ -599,16 +616,19 @@ impl Existing {
 }
 
 /// Where a household is looked up: its KK number in the kelurahan, else RT/RW and address.
+/// Both codes are all digits once checked, so the common key is two numbers: hashed and
+/// copied many times a row, it costs no allocation.
 #[derive(Clone, PartialEq, Eq, Hash)]
 enum HouseholdKey {
-    Kk(String, String),
+    Kk(u64, u64),
+    KkText(String, String),
     Address(String, String, String, String),
 }
 
 impl HouseholdKey {
     fn of(row: &RosterRow) -> Self {
         match &row.nomor_kk {
-            Some(kk) => HouseholdKey::Kk(row.region_code.clone(), kk.clone()),
+            Some(kk) => Self::kk(&row.region_code, kk),
             None => HouseholdKey::Address(
                 row.region_code.clone(),
                 row.rt.clone(),
@@ -617,6 +637,21 @@ impl HouseholdKey {
             ),
         }
     }
+
+    fn kk(region_code: &str, kk: &str) -> Self {
+        match (digits(region_code), digits(kk)) {
+            (Some(region), Some(kk)) => HouseholdKey::Kk(region, kk),
+            _ => HouseholdKey::KkText(region_code.to_owned(), kk.to_owned()),
+        }
+    }
+}
+
+/// The number a code's digits spell, its dots left out; `None` if anything else is in it.
+fn digits(code: &str) -> Option<u64> {
+    code.bytes().filter(|b| *b != b'.').try_fold(0u64, |n, b| {
+        let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(digit))
+    })
 }
 
 fn apply_batch(
@@ -671,12 +706,14 @@ fn apply_batch(
             }
         })
         .collect();
-    let wanted: Vec<&HouseholdKey> = (0..rows.len())
-        .filter(|i| needs_household[*i])
-        .map(|i| &homes_of[i])
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
+    // One row for each household key to look up.
+    let wanted: Vec<&RosterRow> = {
+        let mut keys = HashSet::new();
+        (0..rows.len())
+            .filter(|i| needs_household[*i] && keys.insert(&homes_of[*i]))
+            .map(|i| &rows[i])
+            .collect()
+    };
     let mut homes = find_households(conn, &wanted)?;
     // Households to make, each once, in file order.
     let missing: Vec<usize> = {
@@ -1041,24 +1078,24 @@ fn reserve_ids(conn: &mut DbConnection, table: IdTable, n: usize) -> QueryResult
     }
 }
 
-/// Households for the keys, lowest id first when several match.
+/// Households for the rows' household keys, lowest id first when several match.
 fn find_households(
     conn: &mut DbConnection,
-    keys: &[&HouseholdKey],
+    rows: &[&RosterRow],
 ) -> QueryResult<HashMap<HouseholdKey, i32>> {
     let mut regions_kk: Vec<&str> = Vec::new();
     let mut kks: Vec<&str> = Vec::new();
     let mut regions_addr: Vec<&str> = Vec::new();
-    let mut addresses: Vec<&str> = Vec::new();
-    for key in keys {
-        match key {
-            HouseholdKey::Kk(region, kk) => {
-                regions_kk.push(region);
+    let mut addresses: Vec<String> = Vec::new();
+    for row in rows {
+        match &row.nomor_kk {
+            Some(kk) => {
+                regions_kk.push(&row.region_code);
                 kks.push(kk);
             }
-            HouseholdKey::Address(region, _, _, address) => {
-                regions_addr.push(region);
-                addresses.push(address);
+            None => {
+                regions_addr.push(&row.region_code);
+                addresses.push(row.address.to_lowercase());
             }
         }
     }
@@ -1078,7 +1115,7 @@ fn find_households(
             .load::<(i32, String, Option<String>)>(conn)?
         {
             if let Some(kk) = kk {
-                found.insert(HouseholdKey::Kk(region, kk), id);
+                found.insert(HouseholdKey::kk(&region, &kk), id);
             }
         }
     }
