@@ -149,7 +149,10 @@ pub(crate) fn configure_sqlite() {
             ]
         };
         if results.iter().any(|r| *r != SQLITE_OK) {
-            tracing::warn!(?results, "SQLite was already initialised; default threading mode kept");
+            tracing::warn!(
+                ?results,
+                "SQLite was already initialised; default threading mode kept"
+            );
         }
     });
 }
