@@ -646,8 +646,13 @@ impl HouseholdKey {
     }
 }
 
-/// The number a code's digits spell, its dots left out; `None` if anything else is in it.
+/// The number a code's digits spell, its dots left out; `None` if it is empty or anything
+/// else is in it. Kelurahan codes and KK numbers have fixed lengths, so leading zeros cannot
+/// make two codes one number.
 fn digits(code: &str) -> Option<u64> {
+    if code.is_empty() {
+        return None;
+    }
     code.bytes().filter(|b| *b != b'.').try_fold(0u64, |n, b| {
         let digit = b.checked_sub(b'0').filter(|d| *d <= 9)?;
         n.checked_mul(10)?.checked_add(u64::from(digit))
@@ -1580,6 +1585,15 @@ pub fn not_in_roster(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn household_codes_become_numbers_only_when_all_digits() {
+        assert_eq!(digits("32.73.01.1001"), Some(3_273_011_001));
+        assert_eq!(digits("3273010000000001"), Some(3_273_010_000_000_001));
+        assert_eq!(digits(""), None);
+        assert_eq!(digits("32.73.0A"), None);
+        assert_eq!(digits("99999999999999999999"), None);
+    }
 
     #[test]
     fn seen_members_keeps_every_key_once_across_merges() {
