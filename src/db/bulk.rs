@@ -28,6 +28,11 @@ impl SharedTimestamp {
             text: at.format("%F %T%.f").to_string().into(),
         }
     }
+
+    /// The text diesel would write for it on SQLite.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
 }
 
 impl ToSql<Timestamp, Sqlite> for SharedTimestamp {

@@ -4,6 +4,7 @@
 pub mod bulk;
 pub mod cache;
 pub mod schema;
+pub mod sqlite_bulk;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -153,6 +154,11 @@ pub(crate) fn configure_sqlite() {
                 ?results,
                 "SQLite was already initialised; default threading mode kept"
             );
+        }
+        // After sqlite3_config (this initialises SQLite), before the first connection.
+        let registered = sqlite_bulk::register();
+        if registered != SQLITE_OK {
+            tracing::error!(code = registered, "SQLite auto-extension not registered");
         }
     });
 }

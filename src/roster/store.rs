@@ -25,6 +25,7 @@ use crate::db::schema::{
     figure_segments, figures, households, member_history, members, reactivations, regions,
     roster_import_errors, roster_imports,
 };
+use crate::db::sqlite_bulk::{self, Value};
 use crate::db::{DbConnection, lower, now, write_transaction};
 use crate::households::worklist_rank;
 use crate::members::{MemberStatus, Segment, is_priority};
@@ -745,34 +746,20 @@ fn apply_batch(
             ));
         }
         let new_ids = reserve_ids(conn, IdTable::Households, missing.len())?;
-        // Owned values: a prepared statement is cached by its type, which must not borrow.
-        let values: Vec<_> = missing
+        let made: Vec<NewHousehold<'_>> = missing
             .iter()
             .zip(&new_ids)
             .map(|(i, id)| {
-                let r = &rows[*i];
                 let (open, priority) = counts.get(&homes_of[*i]).copied().unwrap_or_default();
-                (
-                    households::id.eq(*id),
-                    households::region_code.eq(r.region_code.clone()),
-                    households::rt.eq(r.rt.clone()),
-                    households::rw.eq(r.rw.clone()),
-                    households::address.eq(r.address.clone()),
-                    households::nomor_kk.eq(r.nomor_kk.clone()),
-                    households::landmark.eq(""),
-                    households::search_text.eq(format!("{} ", r.address).to_lowercase()),
-                    households::open_members.eq(open),
-                    households::priority_members.eq(priority),
-                    households::worklist_rank.eq(worklist_rank(open, priority, None)),
-                    households::created_by.eq(importer.user_id()),
-                    households::created_at.eq(stamp.clone()),
-                    households::updated_at.eq(stamp.clone()),
-                )
+                NewHousehold {
+                    id: *id,
+                    row: &rows[*i],
+                    open,
+                    priority,
+                }
             })
             .collect();
-        for_each_statement!(&values, |rows| {
-            crate::with_backend!(conn, c => diesel::insert_into(households::table).values(rows).execute(c))?;
-        });
+        insert_households(conn, &made, importer.user_id(), &stamp)?;
         for (i, id) in missing.iter().zip(&new_ids) {
             homes.insert(homes_of[*i].clone(), *id);
             created_households.insert(*id);
@@ -783,6 +770,7 @@ fn apply_batch(
     let mut touched_households: HashSet<i32> = HashSet::new();
     let mut history: Vec<(i32, &RosterRow)> = Vec::new();
     let mut new_rows: Vec<(&RosterRow, i32)> = Vec::new();
+    let mut status_changes: Vec<(i32, &RosterRow)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let household = needs_household[i]
             .then(|| homes.get(&homes_of[i]).copied())
@@ -798,16 +786,7 @@ fn apply_batch(
             Some(e) => {
                 let newer = last_seen.get(&e.id).is_none_or(|d| date >= *d);
                 if newer && !e.details_differ(row) && e.status_differs(row) {
-                    // Most changes are of status alone: only those columns are written, so
-                    // no index entry of the member is rewritten.
-                    diesel::update(members::table.find(e.id))
-                        .set((
-                            members::segment.eq(row.segment.as_str()),
-                            members::status.eq(row.status.as_str()),
-                            members::inactive_reason.eq(row.inactive_reason.map(|r| r.as_str())),
-                            members::updated_at.eq(at),
-                        ))
-                        .execute(conn)?;
+                    status_changes.push((e.id, row));
                     touched_households.insert(e.household_id);
                 } else if newer && e.details_differ(row) {
                     let household_id = household.unwrap_or(e.household_id);
@@ -841,37 +820,13 @@ fn apply_batch(
         }
     }
 
+    update_statuses(conn, &status_changes, &stamp)?;
+
     // New members: inserted together under ids reserved for them.
     let known_history = history.len();
     if !new_rows.is_empty() {
         let new_ids = reserve_ids(conn, IdTable::Members, new_rows.len())?;
-        let values: Vec<_> = new_rows
-            .iter()
-            .zip(&new_ids)
-            .map(|((r, household), id)| {
-                (
-                    members::id.eq(*id),
-                    members::household_id.eq(*household),
-                    members::nik.eq(r.nik.clone()),
-                    members::name.eq(r.name.clone()),
-                    members::name_search.eq(r.name.to_lowercase()),
-                    members::sex.eq(r.sex.as_str()),
-                    members::birth_date.eq(BulkDate(r.birth_date)),
-                    members::relationship.eq("lainnya"),
-                    members::jkn_number.eq(r.jkn_number.clone()),
-                    members::segment.eq(r.segment.as_str()),
-                    members::class.eq(r.class.map(|c| c.as_str())),
-                    members::status.eq(r.status.as_str()),
-                    members::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
-                    members::created_by.eq(importer.user_id()),
-                    members::created_at.eq(stamp.clone()),
-                    members::updated_at.eq(stamp.clone()),
-                )
-            })
-            .collect();
-        for_each_statement!(&values, |rows| {
-            crate::with_backend!(conn, c => diesel::insert_into(members::table).values(rows).execute(c))?;
-        });
+        insert_members(conn, &new_rows, &new_ids, importer.user_id(), &stamp)?;
         outcome.members_created = new_rows.len() as i32;
         history.extend(
             new_ids
@@ -891,22 +846,7 @@ fn apply_batch(
                 .filter(member_history::valid_from.eq(date)),
         )
         .execute(conn)?;
-        let values: Vec<_> = history
-            .iter()
-            .map(|(id, r)| {
-                (
-                    member_history::member_id.eq(*id),
-                    member_history::valid_from.eq(BulkDate(date)),
-                    member_history::segment.eq(r.segment.as_str()),
-                    member_history::status.eq(r.status.as_str()),
-                    member_history::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
-                    member_history::import_id.eq(import_id),
-                )
-            })
-            .collect();
-        for_each_statement!(&values, |rows| {
-            crate::with_backend!(conn, c => diesel::insert_into(member_history::table).values(rows).execute(c))?;
-        });
+        insert_history(conn, &history, date, import_id)?;
     }
 
     refresh_households(conn, &touched_households)?;
@@ -939,6 +879,251 @@ fn apply_batch(
     outcome.claims_confirmed = confirmed;
     outcome.claims_flagged = flagged;
     Ok(outcome)
+}
+
+/// A household the batch makes, with the worklist counts of its new members.
+struct NewHousehold<'r> {
+    id: i32,
+    row: &'r RosterRow,
+    open: i32,
+    priority: i32,
+}
+
+// The batch's rows go to SQLite through one prepared single-row statement each (see
+// `db::sqlite_bulk`) and to PostgreSQL as multi-row INSERTs; the column lists match.
+const INSERT_HOUSEHOLD: &str = "INSERT INTO households (id, region_code, rt, rw, address, \
+    nomor_kk, landmark, search_text, open_members, priority_members, worklist_rank, created_by, \
+    created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, '', ?, ?, ?, ?, ?, ?, ?)";
+const INSERT_MEMBER: &str = "INSERT INTO members (id, household_id, nik, name, name_search, \
+    sex, birth_date, relationship, jkn_number, segment, class, status, inactive_reason, \
+    created_by, created_at, updated_at) \
+    VALUES (?, ?, ?, ?, ?, ?, ?, 'lainnya', ?, ?, ?, ?, ?, ?, ?, ?)";
+const UPDATE_STATUS: &str = "UPDATE members SET segment = ?, status = ?, inactive_reason = ?, \
+    updated_at = ? WHERE id = ?";
+const INSERT_HISTORY: &str = "INSERT INTO member_history (member_id, valid_from, segment, \
+    status, inactive_reason, import_id) VALUES (?, ?, ?, ?, ?, ?)";
+
+fn insert_households(
+    conn: &mut DbConnection,
+    made: &[NewHousehold<'_>],
+    created_by: Option<i32>,
+    stamp: &SharedTimestamp,
+) -> QueryResult<()> {
+    let search_text = |h: &NewHousehold<'_>| format!("{} ", h.row.address).to_lowercase();
+    let rank = |h: &NewHousehold<'_>| worklist_rank(h.open, h.priority, None);
+    match conn {
+        DbConnection::Sqlite(c) => {
+            sqlite_bulk::rows(
+                c,
+                INSERT_HOUSEHOLD,
+                made.iter().map(|h| {
+                    let r = h.row;
+                    [
+                        h.id.into(),
+                        r.region_code.as_str().into(),
+                        r.rt.as_str().into(),
+                        r.rw.as_str().into(),
+                        r.address.as_str().into(),
+                        r.nomor_kk.as_deref().into(),
+                        Value::OwnedText(search_text(h)),
+                        h.open.into(),
+                        h.priority.into(),
+                        rank(h).into(),
+                        created_by.into(),
+                        stamp.text().into(),
+                        stamp.text().into(),
+                    ]
+                }),
+            )?;
+        }
+        DbConnection::Pg(c) => {
+            // Owned values: a prepared statement is cached by its type, which must not borrow.
+            let values: Vec<_> = made
+                .iter()
+                .map(|h| {
+                    let r = h.row;
+                    (
+                        households::id.eq(h.id),
+                        households::region_code.eq(r.region_code.clone()),
+                        households::rt.eq(r.rt.clone()),
+                        households::rw.eq(r.rw.clone()),
+                        households::address.eq(r.address.clone()),
+                        households::nomor_kk.eq(r.nomor_kk.clone()),
+                        households::landmark.eq(""),
+                        households::search_text.eq(search_text(h)),
+                        households::open_members.eq(h.open),
+                        households::priority_members.eq(h.priority),
+                        households::worklist_rank.eq(rank(h)),
+                        households::created_by.eq(created_by),
+                        households::created_at.eq(stamp.clone()),
+                        households::updated_at.eq(stamp.clone()),
+                    )
+                })
+                .collect();
+            for_each_statement!(&values, |rows| {
+                diesel::insert_into(households::table)
+                    .values(rows)
+                    .execute(c)?;
+            });
+        }
+    }
+    Ok(())
+}
+
+/// New members, each with its household, under the ids reserved for them.
+fn insert_members(
+    conn: &mut DbConnection,
+    new_rows: &[(&RosterRow, i32)],
+    ids: &[i32],
+    created_by: Option<i32>,
+    stamp: &SharedTimestamp,
+) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            sqlite_bulk::rows(
+                c,
+                INSERT_MEMBER,
+                new_rows.iter().zip(ids).map(|((r, household), id)| {
+                    [
+                        (*id).into(),
+                        (*household).into(),
+                        r.nik.as_deref().into(),
+                        r.name.as_str().into(),
+                        Value::OwnedText(r.name.to_lowercase()),
+                        r.sex.as_str().into(),
+                        Value::Date(r.birth_date),
+                        r.jkn_number.as_deref().into(),
+                        r.segment.as_str().into(),
+                        r.class.map(|c| c.as_str()).into(),
+                        r.status.as_str().into(),
+                        r.inactive_reason.map(|x| x.as_str()).into(),
+                        created_by.into(),
+                        stamp.text().into(),
+                        stamp.text().into(),
+                    ]
+                }),
+            )?;
+        }
+        DbConnection::Pg(c) => {
+            let values: Vec<_> = new_rows
+                .iter()
+                .zip(ids)
+                .map(|((r, household), id)| {
+                    (
+                        members::id.eq(*id),
+                        members::household_id.eq(*household),
+                        members::nik.eq(r.nik.clone()),
+                        members::name.eq(r.name.clone()),
+                        members::name_search.eq(r.name.to_lowercase()),
+                        members::sex.eq(r.sex.as_str()),
+                        members::birth_date.eq(BulkDate(r.birth_date)),
+                        members::relationship.eq("lainnya"),
+                        members::jkn_number.eq(r.jkn_number.clone()),
+                        members::segment.eq(r.segment.as_str()),
+                        members::class.eq(r.class.map(|c| c.as_str())),
+                        members::status.eq(r.status.as_str()),
+                        members::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
+                        members::created_by.eq(created_by),
+                        members::created_at.eq(stamp.clone()),
+                        members::updated_at.eq(stamp.clone()),
+                    )
+                })
+                .collect();
+            for_each_statement!(&values, |rows| {
+                diesel::insert_into(members::table)
+                    .values(rows)
+                    .execute(c)?;
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Most changes are of status alone: only those columns are written, so no index entry of
+/// the member is rewritten.
+fn update_statuses(
+    conn: &mut DbConnection,
+    changes: &[(i32, &RosterRow)],
+    stamp: &SharedTimestamp,
+) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            sqlite_bulk::rows(
+                c,
+                UPDATE_STATUS,
+                changes.iter().map(|(id, r)| {
+                    [
+                        r.segment.as_str().into(),
+                        r.status.as_str().into(),
+                        r.inactive_reason.map(|x| x.as_str()).into(),
+                        stamp.text().into(),
+                        (*id).into(),
+                    ]
+                }),
+            )?;
+        }
+        DbConnection::Pg(c) => {
+            for (id, r) in changes {
+                diesel::update(members::table.find(*id))
+                    .set((
+                        members::segment.eq(r.segment.as_str()),
+                        members::status.eq(r.status.as_str()),
+                        members::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
+                        members::updated_at.eq(stamp.clone()),
+                    ))
+                    .execute(c)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One history row per member for the extract date.
+fn insert_history(
+    conn: &mut DbConnection,
+    history: &[(i32, &RosterRow)],
+    date: NaiveDate,
+    import_id: i32,
+) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(c) => {
+            sqlite_bulk::rows(
+                c,
+                INSERT_HISTORY,
+                history.iter().map(|(id, r)| {
+                    [
+                        (*id).into(),
+                        Value::Date(date),
+                        r.segment.as_str().into(),
+                        r.status.as_str().into(),
+                        r.inactive_reason.map(|x| x.as_str()).into(),
+                        import_id.into(),
+                    ]
+                }),
+            )?;
+        }
+        DbConnection::Pg(c) => {
+            let values: Vec<_> = history
+                .iter()
+                .map(|(id, r)| {
+                    (
+                        member_history::member_id.eq(*id),
+                        member_history::valid_from.eq(BulkDate(date)),
+                        member_history::segment.eq(r.segment.as_str()),
+                        member_history::status.eq(r.status.as_str()),
+                        member_history::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
+                        member_history::import_id.eq(import_id),
+                    )
+                })
+                .collect();
+            for_each_statement!(&values, |rows| {
+                diesel::insert_into(member_history::table)
+                    .values(rows)
+                    .execute(c)?;
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Members already known for the rows, by row key: NIK first, then card number (only members
