@@ -213,6 +213,7 @@ fn run_inner(
     importer: &Importer<'_>,
     on_progress: &mut dyn FnMut(&Progress),
 ) -> Result<Progress, String> {
+    let cpu_at_start = thread_cpu_seconds();
     let known: HashSet<String> = regions::table
         .filter(regions::level.eq("desa_kelurahan"))
         .select(regions::code)
@@ -248,7 +249,7 @@ fn run_inner(
             let write = |conn: &mut DbConnection, known: Option<&KnownMembers>| {
                 write_transaction(conn, |conn| {
                     let outcome =
-                        apply_batch(conn, &chunk.rows, extract_date, import_id, importer, known)?;
+                        apply_batch(conn, &chunk, extract_date, import_id, importer, known)?;
                     save_errors(conn, import_id, &chunk.errors)?;
                     let mut after = progress.clone();
                     after.absorb(&outcome);
@@ -316,17 +317,61 @@ fn run_inner(
         )
     })
     .map_err(db_error)?;
+    tracing::info!(
+        cpu_seconds = thread_cpu_seconds() - cpu_at_start,
+        "roster import: writing thread done"
+    );
     on_progress(&progress);
     Ok(progress)
+}
+
+/// CPU time the calling thread has used, in seconds: which of the import's two threads is
+/// the bottleneck, logged at the end (wall-clock time on a shared machine says less).
+fn thread_cpu_seconds() -> f64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec, which `ts` is.
+    let ok = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0;
+    if ok {
+        ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
+    } else {
+        0.0
+    }
 }
 
 /// A batch of checked rows from the reader thread, with what was skipped on the way.
 struct Chunk {
     rows: Vec<RosterRow>,
+    /// What the writer needs of each row, worked out here on the reader thread, which has time
+    /// to spare while the writer is the import's bottleneck.
+    derived: Vec<Derived>,
     errors: Vec<CellError>,
     rows_read: i32,
     rows_invalid: i32,
     permille: i32,
+}
+
+/// A row's member key, household key and lower-cased name and address (for search).
+struct Derived {
+    key: MemberKey,
+    home: HouseholdKey,
+    name_search: String,
+    search_text: String,
+}
+
+impl Derived {
+    fn of(row: &RosterRow, key: MemberKey) -> Self {
+        let mut search_text = row.address.to_lowercase();
+        search_text.push(' ');
+        Self {
+            key,
+            home: HouseholdKey::of(row),
+            name_search: row.name.to_lowercase(),
+            search_text,
+        }
+    }
 }
 
 /// Reads and checks the file, sending batches of `BATCH` valid rows; returns the tally of all
@@ -358,6 +403,7 @@ fn read_chunks(
     let empty = || match used.try_recv() {
         Ok(mut chunk) => {
             chunk.rows.clear();
+            chunk.derived.clear();
             chunk.errors.clear();
             chunk.rows_read = 0;
             chunk.rows_invalid = 0;
@@ -365,6 +411,7 @@ fn read_chunks(
         }
         Err(_) => Chunk {
             rows: Vec::with_capacity(BATCH),
+            derived: Vec::with_capacity(BATCH),
             errors: Vec::new(),
             rows_read: 0,
             rows_invalid: 0,
@@ -383,8 +430,9 @@ fn read_chunks(
             chunk.rows_read += 1;
             match check(&header, line, &cells, &region_ok) {
                 Ok(row) => {
-                    if row.key().is_some_and(|key| seen.insert(key)) {
+                    if let Some(key) = row.key().filter(|key| seen.insert(*key)) {
                         tally.add(&row);
+                        chunk.derived.push(Derived::of(&row, key));
                         chunk.rows.push(row);
                     } else {
                         chunk.rows_invalid += 1;
@@ -415,6 +463,10 @@ fn read_chunks(
             break;
         }
     }
+    tracing::info!(
+        cpu_seconds = thread_cpu_seconds(),
+        "roster import: reading thread done"
+    );
     Ok(tally)
 }
 
@@ -662,27 +714,26 @@ fn digits(code: &str) -> Option<u64> {
 
 fn apply_batch(
     conn: &mut DbConnection,
-    rows: &[RosterRow],
+    chunk: &Chunk,
     date: NaiveDate,
     import_id: i32,
     importer: &Importer<'_>,
     known: Option<&KnownMembers>,
 ) -> QueryResult<BatchOutcome> {
     let mut outcome = BatchOutcome::default();
+    let (rows, derived) = (&chunk.rows, &chunk.derived);
     if rows.is_empty() {
         return Ok(outcome);
     }
     let at = now();
     let stamp = SharedTimestamp::new(at);
-    // Each row's identity and household key, worked out once.
-    let keys: Vec<Option<MemberKey>> = rows.iter().map(RosterRow::key).collect();
-    let homes_of: Vec<HouseholdKey> = rows.iter().map(HouseholdKey::of).collect();
+    let homes_of = |i: usize| &derived[i].home;
     let lookup: Vec<&RosterRow> = match known {
         Some(known) => rows.iter().filter(|r| known.may_hold(r)).collect(),
         None => rows.iter().collect(),
     };
     let existing = find_existing(conn, &lookup)?;
-    let found = |i: usize| keys[i].and_then(|k| existing.get(&k));
+    let found = |i: usize| existing.get(&derived[i].key);
     let ids: Vec<i32> = existing.values().map(|e| e.id).collect();
     let last_seen: HashMap<i32, NaiveDate> = if ids.is_empty() {
         HashMap::new()
@@ -716,7 +767,7 @@ fn apply_batch(
     let wanted: Vec<&RosterRow> = {
         let mut keys = HashSet::new();
         (0..rows.len())
-            .filter(|i| needs_household[*i] && keys.insert(&homes_of[*i]))
+            .filter(|i| needs_household[*i] && keys.insert(homes_of(*i)))
             .map(|i| &rows[i])
             .collect()
     };
@@ -726,7 +777,7 @@ fn apply_batch(
         let mut keys = HashSet::new();
         (0..rows.len())
             .filter(|i| needs_household[*i])
-            .filter(|i| !homes.contains_key(&homes_of[*i]) && keys.insert(&homes_of[*i]))
+            .filter(|i| !homes.contains_key(homes_of(*i)) && keys.insert(homes_of(*i)))
             .collect()
     };
     // Households made here already carry the counts of their new members: only households
@@ -737,7 +788,7 @@ fn apply_batch(
         // case (a family listed together) needs no update afterwards.
         let mut counts: HashMap<&HouseholdKey, (i32, i32)> = HashMap::new();
         for (i, r) in rows.iter().enumerate().filter(|(i, _)| found(*i).is_none()) {
-            let entry = counts.entry(&homes_of[i]).or_default();
+            let entry = counts.entry(homes_of(i)).or_default();
             entry.0 += i32::from(r.status.is_open());
             entry.1 += i32::from(is_priority(
                 r.segment.as_str(),
@@ -750,10 +801,11 @@ fn apply_batch(
             .iter()
             .zip(&new_ids)
             .map(|(i, id)| {
-                let (open, priority) = counts.get(&homes_of[*i]).copied().unwrap_or_default();
+                let (open, priority) = counts.get(homes_of(*i)).copied().unwrap_or_default();
                 NewHousehold {
                     id: *id,
                     row: &rows[*i],
+                    search_text: &derived[*i].search_text,
                     open,
                     priority,
                 }
@@ -761,7 +813,7 @@ fn apply_batch(
             .collect();
         insert_households(conn, &made, importer.user_id(), &stamp)?;
         for (i, id) in missing.iter().zip(&new_ids) {
-            homes.insert(homes_of[*i].clone(), *id);
+            homes.insert(homes_of(*i).clone(), *id);
             created_households.insert(*id);
         }
         outcome.households_created = missing.len() as i32;
@@ -769,16 +821,20 @@ fn apply_batch(
 
     let mut touched_households: HashSet<i32> = HashSet::new();
     let mut history: Vec<(i32, &RosterRow)> = Vec::new();
-    let mut new_rows: Vec<(&RosterRow, i32)> = Vec::new();
+    let mut new_rows: Vec<NewMember<'_>> = Vec::new();
     let mut status_changes: Vec<(i32, &RosterRow)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         let household = needs_household[i]
-            .then(|| homes.get(&homes_of[i]).copied())
+            .then(|| homes.get(homes_of(i)).copied())
             .flatten();
         match found(i) {
             None => {
                 let Some(household) = household else { continue };
-                new_rows.push((row, household));
+                new_rows.push(NewMember {
+                    row,
+                    name_search: &derived[i].name_search,
+                    household,
+                });
                 if !created_households.contains(&household) {
                     touched_households.insert(household);
                 }
@@ -795,7 +851,7 @@ fn apply_batch(
                             members::household_id.eq(household_id),
                             members::nik.eq(row.nik.as_ref().or(e.nik.as_ref())),
                             members::name.eq(&row.name),
-                            members::name_search.eq(row.name.to_lowercase()),
+                            members::name_search.eq(&derived[i].name_search),
                             members::sex.eq(row.sex.as_str()),
                             members::birth_date.eq(row.birth_date),
                             members::jkn_number
@@ -828,12 +884,7 @@ fn apply_batch(
         let new_ids = reserve_ids(conn, IdTable::Members, new_rows.len())?;
         insert_members(conn, &new_rows, &new_ids, importer.user_id(), &stamp)?;
         outcome.members_created = new_rows.len() as i32;
-        history.extend(
-            new_ids
-                .iter()
-                .zip(&new_rows)
-                .map(|(id, (row, _))| (*id, *row)),
-        );
+        history.extend(new_ids.iter().zip(&new_rows).map(|(id, m)| (*id, m.row)));
     }
 
     // History: one row per member and extract date (replaced on a re-run).
@@ -881,10 +932,18 @@ fn apply_batch(
     Ok(outcome)
 }
 
+/// A member the batch makes, in a household found or made for it.
+struct NewMember<'r> {
+    row: &'r RosterRow,
+    name_search: &'r str,
+    household: i32,
+}
+
 /// A household the batch makes, with the worklist counts of its new members.
 struct NewHousehold<'r> {
     id: i32,
     row: &'r RosterRow,
+    search_text: &'r str,
     open: i32,
     priority: i32,
 }
@@ -909,7 +968,6 @@ fn insert_households(
     created_by: Option<i32>,
     stamp: &SharedTimestamp,
 ) -> QueryResult<()> {
-    let search_text = |h: &NewHousehold<'_>| format!("{} ", h.row.address).to_lowercase();
     let rank = |h: &NewHousehold<'_>| worklist_rank(h.open, h.priority, None);
     match conn {
         DbConnection::Sqlite(c) => {
@@ -925,7 +983,7 @@ fn insert_households(
                         r.rw.as_str().into(),
                         r.address.as_str().into(),
                         r.nomor_kk.as_deref().into(),
-                        Value::OwnedText(search_text(h)),
+                        h.search_text.into(),
                         h.open.into(),
                         h.priority.into(),
                         rank(h).into(),
@@ -950,7 +1008,7 @@ fn insert_households(
                         households::address.eq(r.address.clone()),
                         households::nomor_kk.eq(r.nomor_kk.clone()),
                         households::landmark.eq(""),
-                        households::search_text.eq(search_text(h)),
+                        households::search_text.eq(h.search_text.to_string()),
                         households::open_members.eq(h.open),
                         households::priority_members.eq(h.priority),
                         households::worklist_rank.eq(rank(h)),
@@ -973,7 +1031,7 @@ fn insert_households(
 /// New members, each with its household, under the ids reserved for them.
 fn insert_members(
     conn: &mut DbConnection,
-    new_rows: &[(&RosterRow, i32)],
+    new_rows: &[NewMember<'_>],
     ids: &[i32],
     created_by: Option<i32>,
     stamp: &SharedTimestamp,
@@ -983,13 +1041,14 @@ fn insert_members(
             sqlite_bulk::rows(
                 c,
                 INSERT_MEMBER,
-                new_rows.iter().zip(ids).map(|((r, household), id)| {
+                new_rows.iter().zip(ids).map(|(m, id)| {
+                    let r = m.row;
                     [
                         (*id).into(),
-                        (*household).into(),
+                        m.household.into(),
                         r.nik.as_deref().into(),
                         r.name.as_str().into(),
-                        Value::OwnedText(r.name.to_lowercase()),
+                        m.name_search.into(),
                         r.sex.as_str().into(),
                         Value::Date(r.birth_date),
                         r.jkn_number.as_deref().into(),
@@ -1008,13 +1067,14 @@ fn insert_members(
             let values: Vec<_> = new_rows
                 .iter()
                 .zip(ids)
-                .map(|((r, household), id)| {
+                .map(|(m, id)| {
+                    let r = m.row;
                     (
                         members::id.eq(*id),
-                        members::household_id.eq(*household),
+                        members::household_id.eq(m.household),
                         members::nik.eq(r.nik.clone()),
                         members::name.eq(r.name.clone()),
-                        members::name_search.eq(r.name.to_lowercase()),
+                        members::name_search.eq(m.name_search.to_string()),
                         members::sex.eq(r.sex.as_str()),
                         members::birth_date.eq(BulkDate(r.birth_date)),
                         members::relationship.eq("lainnya"),
