@@ -618,6 +618,8 @@ struct Existing {
     status: String,
     inactive_reason: Option<String>,
     region_code: String,
+    /// The latest extract date the member has a history row for.
+    last_seen: Option<NaiveDate>,
 }
 
 type ExistingColumns = (
@@ -633,21 +635,30 @@ type ExistingColumns = (
     members::status,
     members::inactive_reason,
     households::region_code,
+    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
 );
-const EXISTING: ExistingColumns = (
-    members::id,
-    members::household_id,
-    members::nik,
-    members::jkn_number,
-    members::name,
-    members::sex,
-    members::birth_date,
-    members::segment,
-    members::class,
-    members::status,
-    members::inactive_reason,
-    households::region_code,
-);
+/// The member's latest history row is read by its key (member, date) in the same query: one
+/// seek per member instead of a second query over all of them.
+fn existing_columns() -> ExistingColumns {
+    (
+        members::id,
+        members::household_id,
+        members::nik,
+        members::jkn_number,
+        members::name,
+        members::sex,
+        members::birth_date,
+        members::segment,
+        members::class,
+        members::status,
+        members::inactive_reason,
+        households::region_code,
+        diesel::dsl::sql(
+            "(SELECT max(member_history.valid_from) FROM member_history \
+             WHERE member_history.member_id = members.id)",
+        ),
+    )
+}
 
 impl Existing {
     fn status_differs(&self, row: &RosterRow) -> bool {
@@ -734,22 +745,8 @@ fn apply_batch(
     };
     let existing = find_existing(conn, &lookup)?;
     let found = |i: usize| existing.get(&derived[i].key);
-    let ids: Vec<i32> = existing.values().map(|e| e.id).collect();
-    let last_seen: HashMap<i32, NaiveDate> = if ids.is_empty() {
-        HashMap::new()
-    } else {
-        member_history::table
-            .filter(member_history::member_id.eq_any(&ids))
-            .group_by(member_history::member_id)
-            .select((
-                member_history::member_id,
-                diesel::dsl::max(member_history::valid_from),
-            ))
-            .load::<(i32, Option<NaiveDate>)>(conn)?
-            .into_iter()
-            .filter_map(|(id, d)| d.map(|d| (id, d)))
-            .collect()
-    };
+    // Whether the extract is at least as new as what the member's history already holds.
+    let newer = |e: &Existing| e.last_seen.is_none_or(|d| date >= d);
 
     // Which rows need a household looked up or made: new members, and members the extract
     // places in another kelurahan.
@@ -758,9 +755,7 @@ fn apply_batch(
         .enumerate()
         .map(|(i, row)| match found(i) {
             None => true,
-            Some(e) => {
-                e.region_code != row.region_code && last_seen.get(&e.id).is_none_or(|d| date >= *d)
-            }
+            Some(e) => e.region_code != row.region_code && newer(e),
         })
         .collect();
     // One row for each household key to look up.
@@ -840,7 +835,7 @@ fn apply_batch(
                 }
             }
             Some(e) => {
-                let newer = last_seen.get(&e.id).is_none_or(|d| date >= *d);
+                let newer = newer(e);
                 if newer && !e.details_differ(row) && e.status_differs(row) {
                     status_changes.push((e.id, row));
                     touched_households.insert(e.household_id);
@@ -869,7 +864,7 @@ fn apply_batch(
                 if newer && e.status_differs(row) {
                     outcome.members_changed += 1;
                 }
-                if !newer || !last_seen.contains_key(&e.id) || e.status_differs(row) {
+                if !newer || e.last_seen.is_none() || e.status_differs(row) {
                     history.push((e.id, row));
                 }
             }
@@ -1200,7 +1195,7 @@ fn find_existing(
     for e in members::table
         .inner_join(households::table)
         .filter(members::nik.eq_any(&niks))
-        .select(EXISTING)
+        .select(existing_columns())
         .load::<Existing>(conn)?
     {
         if let Some(key) = e.nik.as_deref().and_then(MemberKey::nik) {
@@ -1221,7 +1216,7 @@ fn find_existing(
         .filter(members::jkn_number.eq_any(&cards))
         .filter(members::nik.is_null())
         .order(members::id.desc())
-        .select(EXISTING)
+        .select(existing_columns())
         .load::<Existing>(conn)?
         .into_iter()
         .filter_map(|e| e.jkn_number.clone().map(|j| (j, e)))
@@ -1401,6 +1396,7 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
         return Ok(());
     }
     let ids: Vec<i32> = ids.iter().copied().collect();
+    let mut changed: Vec<[i32; 4]> = Vec::new();
     for chunk in ids.chunks(5_000) {
         let mut counts: HashMap<i32, (i32, i32)> = chunk.iter().map(|id| (*id, (0, 0))).collect();
         for (household, segment, status, reason) in members::table
@@ -1435,13 +1431,28 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
             let (new_open, new_priority) = counts.get(&id).copied().unwrap_or_default();
             let new_rank = worklist_rank(new_open, new_priority, last);
             if (open, priority, rank) != (new_open, new_priority, new_rank) {
+                changed.push([new_open, new_priority, new_rank, id]);
+            }
+        }
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            sqlite_bulk::rows(
+                c,
+                "UPDATE households SET open_members = ?, priority_members = ?, \
+                 worklist_rank = ? WHERE id = ?",
+                changed.iter().map(|values| values.map(Value::from)),
+            )?;
+        }
+        DbConnection::Pg(c) => {
+            for [open, priority, rank, id] in changed {
                 diesel::update(households::table.find(id))
                     .set((
-                        households::open_members.eq(new_open),
-                        households::priority_members.eq(new_priority),
-                        households::worklist_rank.eq(new_rank),
+                        households::open_members.eq(open),
+                        households::priority_members.eq(priority),
+                        households::worklist_rank.eq(rank),
                     ))
-                    .execute(conn)?;
+                    .execute(c)?;
             }
         }
     }
