@@ -873,19 +873,10 @@ fn apply_batch(
 
     update_statuses(conn, &status_changes, &stamp)?;
 
-    // New members: inserted together under ids reserved for them.
-    let known_history = history.len();
-    if !new_rows.is_empty() {
-        let new_ids = reserve_ids(conn, IdTable::Members, new_rows.len())?;
-        insert_members(conn, &new_rows, &new_ids, importer.user_id(), &stamp)?;
-        outcome.members_created = new_rows.len() as i32;
-        history.extend(new_ids.iter().zip(&new_rows).map(|(id, m)| (*id, m.row)));
-    }
-
-    // History: one row per member and extract date (replaced on a re-run).
+    // History: one row per member and extract date (replaced on a re-run). Only members
+    // known before this batch can have a row for the date already.
     if !history.is_empty() {
-        // Only members known before this batch can have a row for the date already.
-        let ids: Vec<i32> = history[..known_history].iter().map(|(id, _)| *id).collect();
+        let ids: Vec<i32> = history.iter().map(|(id, _)| *id).collect();
         diesel::delete(
             member_history::table
                 .filter(member_history::member_id.eq_any(&ids))
@@ -893,6 +884,40 @@ fn apply_batch(
         )
         .execute(conn)?;
         insert_history(conn, &history, date, import_id)?;
+    }
+
+    // New members: inserted together under ids reserved for them, with their first
+    // history row.
+    if !new_rows.is_empty() {
+        let new_ids = reserve_ids(conn, IdTable::Members, new_rows.len())?;
+        insert_members(conn, &new_rows, &new_ids, importer.user_id(), &stamp)?;
+        outcome.members_created = new_rows.len() as i32;
+        match conn {
+            // SQLite's reserved ids are one unbroken range no other connection can write in
+            // (the batch holds the only write lock), so SQLite copies the rows itself.
+            DbConnection::Sqlite(c) => {
+                use diesel::sql_types::{Date, Integer};
+                diesel::sql_query(
+                    "INSERT INTO member_history (member_id, valid_from, segment, status, \
+                     inactive_reason, import_id) \
+                     SELECT id, ?, segment, status, inactive_reason, ? FROM members \
+                     WHERE id BETWEEN ? AND ?",
+                )
+                .bind::<Date, _>(BulkDate(date))
+                .bind::<Integer, _>(import_id)
+                .bind::<Integer, _>(new_ids[0])
+                .bind::<Integer, _>(new_ids[new_ids.len() - 1])
+                .execute(c)?;
+            }
+            DbConnection::Pg(_) => {
+                let made: Vec<(i32, &RosterRow)> = new_ids
+                    .iter()
+                    .zip(&new_rows)
+                    .map(|(id, m)| (*id, m.row))
+                    .collect();
+                insert_history(conn, &made, date, import_id)?;
+            }
+        }
     }
 
     refresh_households(conn, &touched_households)?;
