@@ -36,8 +36,9 @@ use crate::reactivations::ClaimState;
 /// (in SQLite's WAL) and the member indexes are touched at random; small enough that a
 /// transaction holds the write lock well under a second, so field visits are not held up.
 const BATCH: usize = 10_000;
-/// Rows per INSERT statement. A statement for a fixed number of rows is prepared once and
-/// reused (diesel caches it by type); one for however many rows are left is parsed each time.
+/// Rows per INSERT statement on PostgreSQL (SQLite takes one row per statement, see
+/// `db::sqlite_bulk`). A statement for a fixed number of rows is prepared once and reused
+/// (diesel caches it by type); one for however many rows are left is parsed each time.
 const ROWS_PER_STATEMENT: usize = 256;
 /// Batches between the import's own WAL checkpoints (see `wal_catch_up`).
 const CATCH_UP_EVERY: usize = 16;
@@ -143,10 +144,10 @@ pub fn run(
     // A larger page cache for the import keeps the member indexes' hot pages in memory. On a
     // connection that checkpoints by itself (one made outside the pool), checkpoints come every
     // 64 MB of WAL instead of every 4 MB, so a page rewritten by many batches is copied back
-    // once. Statement journals are kept in memory: every multi-row INSERT opens one, and in a
-    // temporary file they were written several times the size of the database (9.9 GB of
-    // writes for a 0.9 GB database; 2.2 GB in memory). The connection gets its usual settings
-    // back afterwards.
+    // once. Statement journals are kept in memory: every statement that writes several rows
+    // (the history copied for new members, the deletes) opens one, and in a temporary file
+    // they were once written several times the size of the database. The connection gets its
+    // usual settings back afterwards.
     let checkpoint_every = match conn {
         DbConnection::Sqlite(c) => diesel::sql_query("PRAGMA wal_autocheckpoint")
             .get_result::<AutoCheckpoint>(c)
