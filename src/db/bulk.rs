@@ -55,9 +55,24 @@ pub struct BulkDate(pub NaiveDate);
 
 impl BulkDate {
     fn text(self) -> String {
-        let d = self.0;
-        format!("{:04}-{:02}-{:02}", d.year(), d.month(), d.day())
+        String::from_utf8_lossy(&date_text(self.0)).into_owned()
     }
+}
+
+/// `YYYY-MM-DD`, as diesel writes a date on SQLite (years 0–9999, which is every valid date
+/// here), without allocating: `db::sqlite_bulk` binds millions of them.
+pub(crate) fn date_text(date: NaiveDate) -> [u8; 10] {
+    let mut out = *b"0000-00-00";
+    let mut put = |at: usize, width: usize, mut n: u32| {
+        for i in (at..at + width).rev() {
+            out[i] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+    };
+    put(0, 4, date.year().clamp(0, 9999) as u32);
+    put(5, 2, date.month());
+    put(8, 2, date.day());
+    out
 }
 
 impl ToSql<Date, Sqlite> for BulkDate {

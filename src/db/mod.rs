@@ -134,6 +134,7 @@ impl Checkpointer {
 /// and diesel's connection is not `Sync`), so SQLite's multi-thread mode is safe; it spares a
 /// mutex on every call, such as each of the ~60 million values a roster import binds. SQLite's
 /// memory statistics, which pesiar never reads, would take another lock on every allocation.
+/// Every connection is also given the function through which `sqlite_bulk` finds its handle.
 pub(crate) fn configure_sqlite() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {

@@ -14,11 +14,13 @@
 use std::ffi::{CStr, c_char, c_int};
 use std::ptr::{self, NonNull};
 
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel::sqlite::SqliteConnection;
 use libsqlite3_sys as ffi;
+
+use super::bulk::date_text;
 
 /// The SQL function that returns the connection's own handle, as an integer.
 const HANDLE_FUNCTION: &CStr = c"pesiar_connection_handle";
@@ -29,8 +31,6 @@ pub enum Value<'a> {
     Null,
     Integer(i64),
     Text(&'a str),
-    /// Text made for this row (a lower-cased name, say).
-    OwnedText(String),
     /// Bound as `YYYY-MM-DD`, the text diesel writes for a date on SQLite.
     Date(NaiveDate),
 }
@@ -191,9 +191,6 @@ impl Statement {
                     Value::Text(text) => {
                         bind_text(stmt, index, text.as_bytes(), ffi::SQLITE_STATIC())
                     }
-                    Value::OwnedText(text) => {
-                        bind_text(stmt, index, text.as_bytes(), ffi::SQLITE_STATIC())
-                    }
                     Value::Date(date) => {
                         bind_text(stmt, index, &date_text(*date), ffi::SQLITE_TRANSIENT())
                     }
@@ -230,22 +227,6 @@ unsafe fn bind_text(
     // than wrapped round.
     let len = c_int::try_from(text.len()).unwrap_or(c_int::MAX);
     unsafe { ffi::sqlite3_bind_text(stmt, index, text.as_ptr().cast(), len, destructor) }
-}
-
-/// `YYYY-MM-DD`, as diesel writes a date on SQLite (years 0–9999, which is every valid date
-/// here).
-fn date_text(date: NaiveDate) -> [u8; 10] {
-    let mut out = *b"0000-00-00";
-    let mut put = |at: usize, width: usize, mut n: u32| {
-        for i in (at..at + width).rev() {
-            out[i] = b'0' + (n % 10) as u8;
-            n /= 10;
-        }
-    };
-    put(0, 4, date.year().clamp(0, 9999) as u32);
-    put(5, 2, date.month());
-    put(8, 2, date.day());
-    out
 }
 
 /// Runs `sql` (one statement with `N` parameters) once for each row, in the connection's
@@ -326,12 +307,7 @@ mod tests {
             &mut conn,
             INSERT,
             [
-                [
-                    1.into(),
-                    Some(1).into(),
-                    Value::OwnedText("Budi".into()),
-                    Value::Date(born),
-                ],
+                [1.into(), Some(1).into(), "Budi".into(), Value::Date(born)],
                 [
                     2.into(),
                     None::<i32>.into(),
@@ -400,13 +376,5 @@ mod tests {
         ));
         let wrong_width = rows(&mut conn, INSERT, [[Value::Integer(4)]]);
         assert!(matches!(wrong_width, Err(Error::QueryBuilderError(_))));
-    }
-
-    #[test]
-    fn dates_are_written_as_diesel_writes_them() {
-        for (y, m, d) in [(1940, 1, 1), (2026, 11, 22), (999, 12, 31)] {
-            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
-            assert_eq!(&date_text(date), date.format("%F").to_string().as_bytes());
-        }
     }
 }
