@@ -152,6 +152,14 @@ impl GlobalOptions {
 }
 
 pub fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // The XLSX reader's child process (see `tabular`): no logging, no database, nothing else.
+    if args.get(1).map(String::as_str) == Some(crate::tabular::CHILD_COMMAND) {
+        crate::tabular::child_main(&args[2..]);
+    }
+    if let Ok(exe) = std::env::current_exe() {
+        crate::tabular::use_program(exe);
+    }
     init_tracing();
     let cli = Cli::parse();
     if let Err(err) = run(cli) {
@@ -278,7 +286,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
     use crate::figures::{parse, store};
-    let bytes = std::fs::read(file).with_context(|| format!("membaca {}", file.display()))?;
     let report = |errors: &[crate::figures::RowError]| {
         for e in errors.iter().take(200) {
             eprintln!("baris {}, kolom {}: {}", e.line, e.column, e.message);
@@ -287,8 +294,9 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
             eprintln!("… dan {} kesalahan lain", errors.len() - 200);
         }
     };
-    let table = parse::read_table(&bytes).map_err(|e| anyhow::anyhow!(e))?;
-    let rows = match parse::parse_rows(&table) {
+    let table = crate::tabular::Table::open(file, crate::tabular::Limits::FIGURES)
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let rows = match parse::parse_rows(table) {
         Ok(rows) => rows,
         Err(errors) => {
             report(&errors);

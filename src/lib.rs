@@ -22,6 +22,7 @@ pub mod reactivations;
 pub mod regions;
 pub mod roster;
 pub mod submissions;
+pub mod tabular;
 pub mod text_enum;
 pub mod users;
 pub mod visits;

@@ -3,15 +3,14 @@
 //! `terdaftar_<segmen>` / `aktif_<segmen>`. Every row is checked; any error rejects the file.
 
 use std::collections::HashSet;
-use std::io::Cursor;
 
-use calamine::{Data, Reader};
 use chrono::NaiveDate;
 
 use super::{FigureRow, RowError};
 use crate::members::Segment;
 use crate::members::forms::parse_date;
 use crate::regions::{Level, RegionCode};
+use crate::tabular::Row;
 
 pub const REQUIRED: [&str; 5] = [
     "kode_wilayah",
@@ -20,87 +19,6 @@ pub const REQUIRED: [&str; 5] = [
     "peserta_terdaftar",
     "peserta_aktif",
 ];
-
-/// Most rows one file may have (every desa/kelurahan of the country, on a few dates).
-const MAX_ROWS: usize = 500_000;
-
-/// The cells of a file, as text, header first.
-pub fn read_table(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    if bytes.starts_with(b"PK\x03\x04") {
-        read_xlsx(bytes)
-    } else {
-        read_csv(bytes)
-    }
-}
-
-fn read_csv(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let semicolons = first_line.iter().filter(|b| **b == b';').count();
-    let commas = first_line.iter().filter(|b| **b == b',').count();
-    let delimiter = if semicolons > commas { b';' } else { b',' };
-    let mut reader = csv::ReaderBuilder::new()
-        .delimiter(delimiter)
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(bytes);
-    let mut rows = Vec::new();
-    for record in reader.records() {
-        let record = record.map_err(|e| format!("Berkas CSV tidak dapat dibaca: {e}"))?;
-        rows.push(record.iter().map(|c| c.trim().to_string()).collect());
-        if rows.len() > MAX_ROWS + 1 {
-            return Err(format!(
-                "Berkas terlalu besar (lebih dari {MAX_ROWS} baris)."
-            ));
-        }
-    }
-    Ok(rows)
-}
-
-fn read_xlsx(bytes: &[u8]) -> Result<Vec<Vec<String>>, String> {
-    let mut workbook = calamine::open_workbook_auto_from_rs(Cursor::new(bytes.to_vec()))
-        .map_err(|e| format!("Berkas XLSX tidak dapat dibaca: {e}"))?;
-    let range = workbook
-        .worksheet_range_at(0)
-        .ok_or("Berkas XLSX tidak punya lembar kerja.")?
-        .map_err(|e| format!("Lembar pertama tidak dapat dibaca: {e}"))?;
-    if range.height() > MAX_ROWS + 1 {
-        return Err(format!(
-            "Berkas terlalu besar (lebih dari {MAX_ROWS} baris)."
-        ));
-    }
-    Ok(range
-        .rows()
-        .map(|row| row.iter().map(cell_text).collect())
-        .collect())
-}
-
-/// A spreadsheet cell as the text a person would type: whole numbers without ".0", dates as
-/// YYYY-MM-DD.
-fn cell_text(cell: &Data) -> String {
-    match cell {
-        Data::Empty => String::new(),
-        Data::String(s) => s.trim().to_string(),
-        Data::Float(f) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", *f as i64),
-        Data::Float(f) => f.to_string(),
-        Data::Int(i) => i.to_string(),
-        Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => excel_serial_date(d.as_f64())
-            .map(|date| date.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| d.to_string()),
-        Data::DateTimeIso(s) => s.chars().take(10).collect(),
-        Data::DurationIso(s) => s.clone(),
-        Data::Error(e) => format!("#{e:?}"),
-    }
-}
-
-/// An Excel date serial (days since 1899-12-30 in the 1900 system) as a date.
-pub fn excel_serial_date(serial: f64) -> Option<NaiveDate> {
-    if !serial.is_finite() || !(1.0..2_958_466.0).contains(&serial) {
-        return None;
-    }
-    NaiveDate::from_ymd_opt(1899, 12, 30)?.checked_add_signed(chrono::Duration::days(serial as i64))
-}
 
 enum Column {
     Required(usize),
@@ -128,11 +46,18 @@ fn parse_count(raw: &str) -> Result<i64, &'static str> {
         .ok_or("angka terlalu besar")
 }
 
-/// Checks every row; returns the rows, or every problem found.
-pub fn parse_rows(table: &[Vec<String>]) -> Result<Vec<FigureRow>, Vec<RowError>> {
-    let Some(header) = table.first() else {
-        return Err(vec![RowError::new(1, "", "Berkas kosong.")]);
+/// Checks every row of a file (a `tabular::Table`, header first); returns the rows, or every
+/// problem found. A file that cannot be read past some row is one error at that row.
+pub fn parse_rows(
+    mut table: impl Iterator<Item = Result<Row, String>>,
+) -> Result<Vec<FigureRow>, Vec<RowError>> {
+    let header = match table.next() {
+        Some(Ok(row)) => row,
+        Some(Err(message)) => return Err(vec![RowError::new(1, "", message)]),
+        None => return Err(vec![RowError::new(1, "", "Berkas kosong.")]),
     };
+    let header_line = header.line;
+    let header = header.cells;
     let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
     let columns: Vec<Column> = names
         .iter()
@@ -155,7 +80,7 @@ pub fn parse_rows(table: &[Vec<String>]) -> Result<Vec<FigureRow>, Vec<RowError>
         .collect();
     if !missing.is_empty() {
         return Err(vec![RowError::new(
-            1,
+            header_line,
             &missing.join(", "),
             format!(
                 "Kolom wajib tidak ada. Baris judul harus memuat: {}.",
@@ -166,8 +91,14 @@ pub fn parse_rows(table: &[Vec<String>]) -> Result<Vec<FigureRow>, Vec<RowError>
     let mut errors = Vec::new();
     let mut rows = Vec::new();
     let mut seen: HashSet<(String, NaiveDate)> = HashSet::new();
-    for (index, cells) in table.iter().enumerate().skip(1) {
-        let line = index + 1;
+    for row in table {
+        let Row { line, cells } = match row {
+            Ok(row) => row,
+            Err(message) => {
+                errors.push(RowError::new(0, "", message));
+                break;
+            }
+        };
         if cells.iter().all(|c| c.trim().is_empty()) {
             continue;
         }
@@ -291,7 +222,7 @@ pub fn parse_rows(table: &[Vec<String>]) -> Result<Vec<FigureRow>, Vec<RowError>
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError::new(2, "", "Berkas tidak berisi data."));
+        errors.push(RowError::new(header_line + 1, "", "Berkas tidak berisi data."));
     }
     if errors.is_empty() {
         Ok(rows)
@@ -305,18 +236,20 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn table(csv: &str) -> Vec<Vec<String>> {
-        read_table(csv.as_bytes()).unwrap()
+    use crate::tabular::{Limits, Table};
+
+    fn table(csv: &str) -> Table {
+        Table::from_csv(csv.as_bytes().to_vec(), Limits::FIGURES).unwrap()
     }
 
     #[test]
     fn reads_comma_and_semicolon_files_with_a_bom() {
         let comma = "\u{feff}kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n32.73.02.1004,2025-06-30,20000,19840,15864\n";
-        let rows = parse_rows(&table(comma)).unwrap();
+        let rows = parse_rows(table(comma)).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].registered, 19_840);
         let semicolon = "KODE_WILAYAH;Tanggal;Penduduk;Peserta_Terdaftar;Peserta_Aktif;aktif_pbpu;terdaftar_pbpu\n32.73.02.1004;30-06-2025;20.000;19.840;15.864;1200;2000\n";
-        let rows = parse_rows(&table(semicolon)).unwrap();
+        let rows = parse_rows(table(semicolon)).unwrap();
         assert_eq!(rows[0].population, 20_000);
         assert_eq!(
             rows[0].segments,
@@ -332,7 +265,7 @@ mod tests {
                    32.73.02.1006,2025-06-30,100,10,11\n\
                    32.73.02.1005,2025-06-30,100,10,9\n\
                    32.73.02.1005,2025-06-30,100,10,9\n";
-        let errors = parse_rows(&table(csv)).unwrap_err();
+        let errors = parse_rows(table(csv)).unwrap_err();
         let has =
             |line: usize, column: &str| errors.iter().any(|e| e.line == line && e.column == column);
         assert!(has(2, "kode_wilayah"));
@@ -344,18 +277,8 @@ mod tests {
     }
 
     #[test]
-    fn excel_date_serials() {
-        assert_eq!(
-            excel_serial_date(45838.0),
-            NaiveDate::from_ymd_opt(2025, 6, 30)
-        );
-        assert_eq!(excel_serial_date(f64::NAN), None);
-        assert_eq!(excel_serial_date(-3.0), None);
-    }
-
-    #[test]
     fn a_missing_column_rejects_the_file() {
-        let errors = parse_rows(&table(
+        let errors = parse_rows(table(
             "kode_wilayah,tanggal,penduduk\n32.73.02.1004,2025-06-30,1\n",
         ))
         .unwrap_err();
@@ -375,8 +298,10 @@ mod tests {
         sheet.write_number(1, 2, 20000.0).unwrap();
         sheet.write_number(1, 3, 19840.0).unwrap();
         sheet.write_number(1, 4, 15864.0).unwrap();
-        let bytes = book.save_to_buffer().unwrap();
-        let rows = parse_rows(&read_table(&bytes).unwrap()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("angka.xlsx");
+        book.save(&path).unwrap();
+        let rows = parse_rows(Table::open(&path, Limits::FIGURES).unwrap()).unwrap();
         assert_eq!(rows[0].active, 15_864);
         assert_eq!(rows[0].date, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
     }
@@ -384,8 +309,8 @@ mod tests {
     proptest! {
         #[test]
         fn any_bytes_are_read_or_refused_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            if let Ok(table) = read_table(&bytes) {
-                let _ = parse_rows(&table);
+            if let Ok(table) = Table::from_csv(bytes, Limits::FIGURES) {
+                let _ = parse_rows(table);
             }
         }
 
@@ -393,7 +318,8 @@ mod tests {
         fn any_cells_are_checked_without_panic(cells in proptest::collection::vec(proptest::collection::vec("\\PC{0,14}", 0..8), 0..6)) {
             let mut table = vec![REQUIRED.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
             table.extend(cells);
-            let _ = parse_rows(&table);
+            let rows = table.into_iter().enumerate().map(|(i, cells)| Ok(Row { line: i + 1, cells }));
+            let _ = parse_rows(rows);
         }
     }
 }

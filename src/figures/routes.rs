@@ -1,5 +1,5 @@
-//! Uploading a figures file (supervisors for their area, admins for all). The file is read in
-//! memory, checked whole, and either imported whole or rejected with every problem listed.
+//! Uploading a figures file (supervisors for their area, admins for all). The file is saved to a
+//! temporary file, read through `tabular` on a blocking thread, checked whole, and either imported whole or rejected with every problem listed.
 
 use actix_multipart::Multipart;
 use actix_session::Session;
@@ -9,20 +9,22 @@ use askama::Template;
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 
-use super::RowError;
-use super::parse::{REQUIRED, parse_rows, read_table};
+use super::parse::{REQUIRED, parse_rows};
+use super::{FigureRow, RowError};
 use super::store::{self, ImportError};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::tabular::{Limits, Table};
 use crate::users::Role;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
+use crate::web::upload::{self, TempUpload};
 use crate::web::{render, see_other, session};
 
 const IMPORTERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 /// Largest upload accepted (a national file on one date is about 5 MB).
-pub const MAX_UPLOAD_BYTES: usize = 25 * 1024 * 1024;
+pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
 
 pub fn register(routes: &mut Routes) {
     routes
@@ -78,32 +80,35 @@ async fn form(
     page(&req, user, &db, String::new(), Vec::new(), None).await
 }
 
-/// The uploaded file: its name and bytes, refusing anything over the size limit.
-async fn read_upload(mut multipart: Multipart) -> Result<Option<(String, Vec<u8>)>, String> {
+/// The uploaded file, streamed to a temporary file within the size limit.
+async fn receive(mut multipart: Multipart) -> Result<Option<(String, TempUpload)>, String> {
     while let Some(mut field) = multipart.try_next().await.map_err(|e| e.to_string())? {
         if field.name() != Some("berkas") {
             continue;
         }
-        let name = field
-            .content_disposition()
-            .and_then(|cd| cd.get_filename())
-            .unwrap_or("berkas")
-            .chars()
-            .take(100)
-            .collect::<String>();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(|e| e.to_string())? {
-            if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
-                return Err(format!(
-                    "Berkas lebih dari {} MB.",
-                    MAX_UPLOAD_BYTES / 1024 / 1024
-                ));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        return Ok(Some((name, bytes)));
+        let name = upload::file_name(&field);
+        let saved = upload::save_field(&mut field, "angka", MAX_UPLOAD_BYTES).await?;
+        return Ok(saved.map(|file| (name, file)));
     }
     Ok(None)
+}
+
+/// Figures files are read one at a time, off the request workers: a large file takes a
+/// blocking thread and its memory, never a worker answering other requests.
+static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
+async fn read_figures(file: TempUpload) -> Result<Vec<FigureRow>, Vec<RowError>> {
+    let busy = || vec![RowError::new(1, "", "Server sedang sibuk; coba lagi sebentar lagi.")];
+    let Ok(_permit) = READING.acquire().await else {
+        return Err(busy());
+    };
+    web::block(move || {
+        let table = Table::open(file.path(), Limits::FIGURES)
+            .map_err(|message| vec![RowError::new(1, "", message)])?;
+        parse_rows(table)
+    })
+    .await
+    .unwrap_or_else(|_| Err(busy()))
 }
 
 async fn upload(
@@ -113,9 +118,9 @@ async fn upload(
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let (file_name, bytes) = match read_upload(multipart).await {
-        Ok(Some((name, bytes))) if !bytes.is_empty() => (name, bytes),
-        Ok(_) => {
+    let (file_name, file) = match receive(multipart).await {
+        Ok(Some(received)) => received,
+        Ok(None) => {
             return page(
                 &req,
                 user,
@@ -130,10 +135,7 @@ async fn upload(
             return page(&req, user, &db, String::new(), Vec::new(), Some(problem)).await;
         }
     };
-    let rows = match read_table(&bytes)
-        .map_err(|p| vec![RowError::new(1, "", p)])
-        .and_then(|t| parse_rows(&t))
-    {
+    let rows = match read_figures(file).await {
         Ok(rows) => rows,
         Err(errors) => return page(&req, user, &db, file_name, errors, None).await,
     };

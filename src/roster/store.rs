@@ -16,7 +16,7 @@ use diesel::prelude::*;
 // per process.
 use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
-use super::read::{Header, RowSource, check};
+use super::read::{Header, check};
 use super::{CellError, MemberKey, RosterRow};
 use crate::audit;
 use crate::auth::CurrentUser;
@@ -31,6 +31,7 @@ use crate::households::worklist_rank;
 use crate::members::{MemberStatus, Segment, is_priority};
 use crate::progress::queries::{ActivityDelta, bump_activity};
 use crate::reactivations::ClaimState;
+use crate::tabular::{Limits, Row, Table};
 
 /// Rows per transaction: large, because each transaction rewrites every index page it touches
 /// (in SQLite's WAL) and the member indexes are touched at random; small enough that a
@@ -222,7 +223,7 @@ fn run_inner(
         .map_err(db_error)?
         .into_iter()
         .collect();
-    let source = RowSource::open(path)?;
+    let source = Table::open(path, Limits::ROSTER)?;
     // Which of the file's members may already be in the database: only those are looked up.
     // A member added in the field while the import runs is not in this list; its roster row
     // then fails the batch on the NIK's uniqueness, and the batch is applied again with every
@@ -378,7 +379,7 @@ impl Derived {
 /// Reads and checks the file, sending batches of `BATCH` valid rows; returns the tally of all
 /// valid rows, or why the file could not be read. Stops early when the writer has gone.
 fn read_chunks(
-    mut source: RowSource,
+    mut source: Table,
     known: &HashSet<String>,
     importer: &Importer<'_>,
     tx: std::sync::mpsc::SyncSender<Chunk>,
@@ -394,7 +395,7 @@ fn read_chunks(
         }
     };
     let header = match source.next_row() {
-        Some(Ok((_, cells))) => Header::parse(&cells)?,
+        Some(Ok(row)) => Header::parse(&row.cells)?,
         Some(Err(message)) => return Err(message),
         None => return Err("Berkas kosong.".into()),
     };
@@ -424,7 +425,7 @@ fn read_chunks(
         let next = source.next_row();
         let end = next.is_none();
         if let Some(row) = next {
-            let (line, cells) = row?;
+            let Row { line, cells } = row?;
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }

@@ -8,6 +8,7 @@ pub mod page;
 pub mod routes;
 pub mod security;
 pub mod session;
+pub mod upload;
 
 use actix_web::HttpResponse;
 use actix_web::http::{StatusCode, header};

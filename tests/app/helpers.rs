@@ -165,6 +165,7 @@ fn sqlite_template() -> &'static PathBuf {
 
 /// A migrated database with the region list loaded, for this test only.
 pub fn test_database() -> TestDatabase {
+    use_built_binary();
     match postgres_admin_url() {
         Some(admin_url) => {
             let template = pg_template(&admin_url);
@@ -270,6 +271,11 @@ pub fn new_client() -> reqwest::Client {
         .expect("client")
 }
 
+/// XLSX files are read by the `pesiar` binary in a child process, as in production.
+pub fn use_built_binary() {
+    pesiar::tabular::use_program(PathBuf::from(env!("CARGO_BIN_EXE_pesiar")));
+}
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_on(test_database()).await
 }
@@ -299,6 +305,7 @@ pub fn spawn_with_key(
     secure_cookies: bool,
     key: actix_web::cookie::Key,
 ) -> TestApp {
+    use_built_binary();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     let settings = Settings {

@@ -1,0 +1,254 @@
+//! CSV rows within fixed limits. `csv_core` parses into buffers allocated once: a record that
+//! would not fit (too long, too many columns) is an error instead of a larger buffer, so no
+//! file can make a row take more memory than the limits allow.
+
+use std::io::Read;
+
+use csv_core::{ReadRecordResult, ReaderBuilder};
+
+use super::{Limits, Row};
+
+const INPUT_BUFFER: usize = 64 * 1024;
+
+pub(super) struct CsvRows<R> {
+    input: R,
+    core: csv_core::Reader,
+    buf: Box<[u8]>,
+    start: usize,
+    end: usize,
+    eof: bool,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    /// Line feeds consumed so far: the physical line a record starts on is one more.
+    lines: u64,
+    consumed: u64,
+    rows: usize,
+    limits: Limits,
+    /// The first field holds the row's line number (a converted spreadsheet), not data.
+    numbered: bool,
+    done: bool,
+}
+
+impl<R: Read> CsvRows<R> {
+    pub(super) fn new(input: R, delimiter: u8, limits: Limits, numbered: bool) -> Self {
+        Self {
+            input,
+            core: ReaderBuilder::new().delimiter(delimiter).build(),
+            buf: vec![0; INPUT_BUFFER].into_boxed_slice(),
+            start: 0,
+            end: 0,
+            eof: false,
+            out: vec![0; limits.record_bytes],
+            // One more than allowed, so a record with exactly the limit still fits and one
+            // with more is told apart.
+            ends: vec![0; limits.columns + 1],
+            lines: 0,
+            consumed: 0,
+            rows: 0,
+            limits,
+            numbered,
+            done: false,
+        }
+    }
+
+    pub(super) fn consumed(&self) -> u64 {
+        self.consumed
+    }
+
+    pub(super) fn next_row(&mut self) -> Option<Result<Row, String>> {
+        if self.done {
+            return None;
+        }
+        let row = self.read_row();
+        if !matches!(row, Ok(Some(_))) {
+            self.done = true;
+        }
+        row.transpose()
+    }
+
+    fn fill(&mut self) -> Result<(), String> {
+        if self.start == self.end && !self.eof {
+            let n = loop {
+                match self.input.read(&mut self.buf) {
+                    Ok(n) => break n,
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(format!("Berkas tidak dapat dibaca: {e}")),
+                }
+            };
+            self.start = 0;
+            self.end = n;
+            self.eof = n == 0;
+        }
+        Ok(())
+    }
+
+    fn advance(&mut self, n: usize) {
+        let taken = &self.buf[self.start..self.start + n];
+        self.lines += taken.iter().filter(|b| **b == b'\n').count() as u64;
+        self.start += n;
+        self.consumed += n as u64;
+    }
+
+    fn read_row(&mut self) -> Result<Option<Row>, String> {
+        // Blank lines before a record are skipped here, so its line number is the line its
+        // first byte is on.
+        loop {
+            self.fill()?;
+            match self.buf[self.start..self.end].first() {
+                None => return Ok(None),
+                Some(b'\n' | b'\r') => self.advance(1),
+                Some(_) => break,
+            }
+        }
+        let line = self.lines as usize + 1;
+        let (mut nout, mut nends) = (0, 0);
+        loop {
+            self.fill()?;
+            let input = &self.buf[self.start..self.end];
+            let (result, nin, o, e) =
+                self.core
+                    .read_record(input, &mut self.out[nout..], &mut self.ends[nends..]);
+            self.advance(nin);
+            nout += o;
+            nends += e;
+            match result {
+                ReadRecordResult::InputEmpty => continue,
+                ReadRecordResult::OutputFull => {
+                    return Err(format!(
+                        "Baris {line} lebih panjang dari batas {} KB per baris; berkas tidak \
+                         diimpor.",
+                        self.limits.record_bytes / 1024
+                    ));
+                }
+                ReadRecordResult::OutputEndsFull => return Err(too_many_columns(line, &self.limits)),
+                ReadRecordResult::Record => break,
+                ReadRecordResult::End => return Ok(None),
+            }
+        }
+        if nends > self.limits.columns + usize::from(self.numbered) {
+            return Err(too_many_columns(line, &self.limits));
+        }
+        self.rows += 1;
+        if self.rows > self.limits.rows + 1 {
+            return Err(format!(
+                "Berkas lebih dari {} baris (batas satu berkas); bagi menjadi beberapa berkas.",
+                self.limits.rows
+            ));
+        }
+        let mut cells = Vec::with_capacity(nends);
+        let mut from = 0;
+        for (column, end) in self.ends[..nends].iter().enumerate() {
+            let bytes = &self.out[from..*end];
+            from = *end;
+            if bytes.len() > self.limits.cell_bytes {
+                return Err(format!(
+                    "Baris {line}, kolom ke-{}: isi sel lebih dari batas {} karakter.",
+                    column + 1 - usize::from(self.numbered),
+                    self.limits.cell_bytes
+                ));
+            }
+            let text = std::str::from_utf8(bytes).map_err(|_| {
+                format!(
+                    "Baris {line}: teks bukan UTF-8. Simpan berkas sebagai \"CSV UTF-8\" lalu \
+                     unggah lagi."
+                )
+            })?;
+            cells.push(text.trim().to_string());
+        }
+        let line = if self.numbered && !cells.is_empty() {
+            let number = cells.remove(0);
+            number
+                .parse::<usize>()
+                .map_err(|_| "Berkas hasil konversi XLSX rusak.".to_string())?
+        } else {
+            line
+        };
+        Ok(Some(Row { line, cells }))
+    }
+}
+
+fn too_many_columns(line: usize, limits: &Limits) -> String {
+    format!(
+        "Baris {line} punya lebih dari {} kolom (batas satu berkas); berkas tidak diimpor.",
+        limits.columns
+    )
+}
+
+/// The delimiter of a CSV: whichever of `;`, `,` and tab its first line has most of (`,` when
+/// none or tied).
+pub(super) fn sniff_delimiter(head: &[u8]) -> u8 {
+    let first_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
+    let count = |d: u8| first_line.iter().filter(|b| **b == d).count();
+    let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
+    if semicolons > commas && semicolons >= tabs {
+        b';'
+    } else if tabs > commas && tabs > semicolons {
+        b'\t'
+    } else {
+        b','
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Limits = Limits {
+        rows: 3,
+        columns: 3,
+        cell_bytes: 5,
+        record_bytes: 32,
+        shared_strings: 10,
+        unzipped_bytes: 1 << 20,
+    };
+
+    fn rows(text: &str, limits: Limits) -> Vec<Result<Row, String>> {
+        let mut reader = CsvRows::new(text.as_bytes(), b',', limits, false);
+        std::iter::from_fn(|| reader.next_row()).collect()
+    }
+
+    #[test]
+    fn physical_line_numbers_survive_blank_lines_and_quoted_newlines() {
+        let got = rows("a,b\r\n\r\n\"x\ny\",c\nlast,1", SMALL);
+        let lines: Vec<usize> = got.iter().map(|r| r.as_ref().unwrap().line).collect();
+        assert_eq!(lines, [1, 3, 5]);
+        assert_eq!(got[1].as_ref().unwrap().cells, ["x\ny", "c"]);
+        assert_eq!(got[2].as_ref().unwrap().cells, ["last", "1"]);
+    }
+
+    #[test]
+    fn each_limit_is_a_clear_error_and_ends_the_rows() {
+        let too_wide = rows("a,b,c,d\n", SMALL);
+        assert!(too_wide[0].as_ref().unwrap_err().contains("3 kolom"));
+        assert_eq!(too_wide.len(), 1);
+        let exactly_wide = rows("a,b,c\n", SMALL);
+        assert!(exactly_wide[0].is_ok());
+        let long_cell = rows("a,123456\n", SMALL);
+        assert!(long_cell[0].as_ref().unwrap_err().contains("5 karakter"));
+        let long_record = rows(&format!("\"{}\"\n", "x\n".repeat(40)), SMALL);
+        assert!(long_record[0].as_ref().unwrap_err().contains("batas 0 KB"));
+        let many = rows("1\n2\n3\n4\n5\n6\n", SMALL);
+        assert!(many.last().unwrap().as_ref().unwrap_err().contains("3 baris"));
+        let latin1 = rows("caf\u{e9}\n", SMALL);
+        assert!(latin1[0].is_ok());
+        let mut reader = CsvRows::new(&b"caf\xe9\n"[..], b',', SMALL, false);
+        assert!(reader.next_row().unwrap().unwrap_err().contains("UTF-8"));
+    }
+
+    #[test]
+    fn numbered_rows_take_their_line_from_the_first_field() {
+        let mut reader = CsvRows::new(&b"1,a,b\n7,c\n"[..], b',', SMALL, true);
+        let first = reader.next_row().unwrap().unwrap();
+        assert_eq!((first.line, first.cells), (1, vec!["a".into(), "b".into()]));
+        assert_eq!(reader.next_row().unwrap().unwrap().line, 7);
+        assert!(reader.next_row().is_none());
+    }
+
+    #[test]
+    fn delimiters() {
+        assert_eq!(sniff_delimiter(b"a;b;c,d\n1,2,3,4"), b';');
+        assert_eq!(sniff_delimiter(b"a,b\n"), b',');
+        assert_eq!(sniff_delimiter(b"a\tb\tc\n"), b'\t');
+        assert_eq!(sniff_delimiter(b""), b',');
+    }
+}
