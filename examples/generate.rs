@@ -212,9 +212,11 @@ fn main() -> anyhow::Result<()> {
     }
     let path = std::env::temp_dir().join("pesiar-bench-figures.csv");
     std::fs::write(&path, &figures_csv)?;
-    let table =
-        pesiar::tabular::Table::from_csv(figures_csv.into_bytes(), pesiar::tabular::Limits::FIGURES)
-            .map_err(anyhow::Error::msg)?;
+    let table = pesiar::tabular::Table::from_csv(
+        figures_csv.into_bytes(),
+        pesiar::tabular::Limits::FIGURES,
+    )
+    .map_err(anyhow::Error::msg)?;
     let rows = pesiar::figures::parse::parse_rows(table)
         .map_err(|e| anyhow::anyhow!("{} bad rows", e.len()))?;
     match pesiar::figures::store::import(&mut conn, &rows, None, "bench") {

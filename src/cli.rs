@@ -288,7 +288,10 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
     use crate::figures::{parse, store};
     let report = |errors: &[crate::figures::RowError]| {
         for e in errors.iter().take(200) {
-            eprintln!("baris {}, kolom {}: {}", e.line, e.column, e.message);
+            match e.line {
+                0 => eprintln!("{}", e.message),
+                line => eprintln!("baris {line}, kolom {}: {}", e.column, e.message),
+            }
         }
         if errors.len() > 200 {
             eprintln!("… dan {} kesalahan lain", errors.len() - 200);

@@ -222,7 +222,11 @@ pub fn parse_rows(
         }
     }
     if rows.is_empty() && errors.is_empty() {
-        errors.push(RowError::new(header_line + 1, "", "Berkas tidak berisi data."));
+        errors.push(RowError::new(
+            header_line + 1,
+            "",
+            "Berkas tidak berisi data.",
+        ));
     }
     if errors.is_empty() {
         Ok(rows)

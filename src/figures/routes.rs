@@ -10,8 +10,8 @@ use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 
 use super::parse::{REQUIRED, parse_rows};
-use super::{FigureRow, RowError};
 use super::store::{self, ImportError};
+use super::{FigureRow, RowError};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
@@ -98,13 +98,19 @@ async fn receive(mut multipart: Multipart) -> Result<Option<(String, TempUpload)
 static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 async fn read_figures(file: TempUpload) -> Result<Vec<FigureRow>, Vec<RowError>> {
-    let busy = || vec![RowError::new(1, "", "Server sedang sibuk; coba lagi sebentar lagi.")];
+    let busy = || {
+        vec![RowError::new(
+            1,
+            "",
+            "Server sedang sibuk; coba lagi sebentar lagi.",
+        )]
+    };
     let Ok(_permit) = READING.acquire().await else {
         return Err(busy());
     };
     web::block(move || {
         let table = Table::open(file.path(), Limits::FIGURES)
-            .map_err(|message| vec![RowError::new(1, "", message)])?;
+            .map_err(|message| vec![RowError::new(0, "", message)])?;
         parse_rows(table)
     })
     .await

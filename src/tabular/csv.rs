@@ -120,7 +120,9 @@ impl<R: Read> CsvRows<R> {
                         self.limits.record_bytes / 1024
                     ));
                 }
-                ReadRecordResult::OutputEndsFull => return Err(too_many_columns(line, &self.limits)),
+                ReadRecordResult::OutputEndsFull => {
+                    return Err(too_many_columns(line, &self.limits));
+                }
                 ReadRecordResult::Record => break,
                 ReadRecordResult::End => return Ok(None),
             }
@@ -228,7 +230,13 @@ mod tests {
         let long_record = rows(&format!("\"{}\"\n", "x\n".repeat(40)), SMALL);
         assert!(long_record[0].as_ref().unwrap_err().contains("batas 0 KB"));
         let many = rows("1\n2\n3\n4\n5\n6\n", SMALL);
-        assert!(many.last().unwrap().as_ref().unwrap_err().contains("3 baris"));
+        assert!(
+            many.last()
+                .unwrap()
+                .as_ref()
+                .unwrap_err()
+                .contains("3 baris")
+        );
         let latin1 = rows("caf\u{e9}\n", SMALL);
         assert!(latin1[0].is_ok());
         let mut reader = CsvRows::new(&b"caf\xe9\n"[..], b',', SMALL, false);

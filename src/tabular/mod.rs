@@ -41,14 +41,15 @@ impl Limits {
         shared_strings: 1_000_000,
         unzipped_bytes: 512 << 20,
     };
-    /// A BPJS roster extract: a province's members.
+    /// A BPJS roster extract: a province's members as CSV. A sheet holds at most 1,048,576
+    /// rows, whose XML with a few distinct strings each stays well inside the XLSX limits.
     pub const ROSTER: Limits = Limits {
         rows: 20_000_000,
         columns: 100,
         cell_bytes: 1_000,
         record_bytes: 16 * 1024,
-        shared_strings: 20_000_000,
-        unzipped_bytes: 8 << 30,
+        shared_strings: 8_000_000,
+        unzipped_bytes: 2 << 30,
     };
 
     fn to_args(self) -> [String; 6] {
@@ -150,7 +151,12 @@ impl Table {
         let size = bytes.len() as u64;
         let delimiter = csv::sniff_delimiter(&bytes);
         Ok(Table {
-            rows: csv::CsvRows::new(Box::new(std::io::Cursor::new(bytes)), delimiter, limits, false),
+            rows: csv::CsvRows::new(
+                Box::new(std::io::Cursor::new(bytes)),
+                delimiter,
+                limits,
+                false,
+            ),
             size,
             converted: None,
         })
@@ -250,8 +256,14 @@ mod tests {
 
     #[test]
     fn formats_that_are_not_read_say_what_to_do() {
-        for head in [&b"\xD0\xCF\x11\xE0\xA1\xB1"[..], b"\xFF\xFEk\0o\0", b"ab\0cd"] {
-            let err = Table::from_csv(head.to_vec(), Limits::FIGURES).err().unwrap();
+        for head in [
+            &b"\xD0\xCF\x11\xE0\xA1\xB1"[..],
+            b"\xFF\xFEk\0o\0",
+            b"ab\0cd",
+        ] {
+            let err = Table::from_csv(head.to_vec(), Limits::FIGURES)
+                .err()
+                .unwrap();
             assert!(err.contains("unggah") || err.contains("bukan CSV"), "{err}");
         }
     }
@@ -284,9 +296,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("a.xlsx");
         book.save(&path).unwrap();
-        let err = Table::open(&path, Limits::FIGURES)
-            .err()
-            .expect("refused");
+        let err = Table::open(&path, Limits::FIGURES).err().expect("refused");
         assert!(err.contains("100 kolom"), "{err}");
     }
 }

@@ -22,6 +22,10 @@ const CHILD_ADDRESS_SPACE: u64 = 2 << 30;
 const CHILD_CPU_SECONDS: u64 = 900;
 /// Entries an XLSX may have (a workbook has a few dozen).
 const MAX_ENTRIES: usize = 10_000;
+/// How many times its own size an XLSX may unpack to (spreadsheets compress 5-20 times; a
+/// deflate bomb thousands of times), beyond a small allowance.
+const MAX_RATIO: u64 = 100;
+const RATIO_ALLOWANCE: u64 = 64 << 20;
 
 static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
 
@@ -66,9 +70,11 @@ pub(super) fn convert_isolated(input: &Path, output: &Path, limits: Limits) -> R
         return Err(said);
     }
     tracing::warn!(status = %result.status, "tabular: the XLSX reader ended abnormally");
-    Err("Pembaca XLSX berhenti sebelum selesai (batas memori, waktu atau ukuran terlampaui); \
+    Err(
+        "Pembaca XLSX berhenti sebelum selesai (batas memori, waktu atau ukuran terlampaui); \
          berkas tidak diimpor. Simpan ulang sebagai CSV UTF-8 atau periksa berkasnya."
-        .into())
+            .into(),
+    )
 }
 
 /// The child's exit code when it refuses a file (its message is on standard error).
@@ -183,9 +189,7 @@ pub(super) fn convert(input: &Path, output: &Path, limits: Limits) -> Result<(),
     let mut writer = out
         .into_inner()
         .map_err(|e| format!("Berkas sementara: {e}"))?;
-    writer
-        .flush()
-        .map_err(|e| format!("Berkas sementara: {e}"))
+    writer.flush().map_err(|e| format!("Berkas sementara: {e}"))
 }
 
 /// Unpacks every entry once, counting, before the parser sees any: the archive as a whole
@@ -200,12 +204,22 @@ fn check_archive(input: &Path, limits: &Limits) -> Result<(), String> {
             "Berkas XLSX berisi lebih dari {MAX_ENTRIES} bagian; bukan lembar kerja biasa."
         ));
     }
+    let size = std::fs::metadata(input).map(|m| m.len()).unwrap_or(0);
+    let unzipped_limit = limits
+        .unzipped_bytes
+        .min(RATIO_ALLOWANCE.max(size.saturating_mul(MAX_RATIO)));
     let mut total: u64 = 0;
     let too_big = || {
-        format!(
-            "Isi berkas XLSX setelah dibuka lebih dari {} MB (batas); berkas tidak diimpor.",
-            limits.unzipped_bytes >> 20
-        )
+        if unzipped_limit < limits.unzipped_bytes {
+            format!(
+                "Isi berkas XLSX setelah dibuka lebih dari {MAX_RATIO} kali ukuran berkasnya                  (batas; berkas rusak atau sengaja dibuat berbahaya); berkas tidak diimpor."
+            )
+        } else {
+            format!(
+                "Isi berkas XLSX setelah dibuka lebih dari {} MB (batas); berkas tidak diimpor.",
+                limits.unzipped_bytes >> 20
+            )
+        }
     };
     for index in 0..archive.len() {
         let mut entry = archive
@@ -216,18 +230,20 @@ fn check_archive(input: &Path, limits: &Limits) -> Result<(), String> {
             let mut head = Vec::new();
             let _ = (&mut entry).take(100).read_to_end(&mut head);
             if head.windows(11).any(|w| w == b"opendocumen") {
-                return Err("Berkas OpenDocument (.ods) belum dapat dibaca; simpan sebagai \
+                return Err(
+                    "Berkas OpenDocument (.ods) belum dapat dibaca; simpan sebagai \
                             .xlsx atau CSV UTF-8 lalu unggah lagi."
-                    .into());
+                        .into(),
+                );
             }
             continue;
         }
         let mut counter = Counter::new(name.ends_with("sharedStrings.xml"));
-        let allowed = limits.unzipped_bytes - total;
+        let allowed = unzipped_limit - total;
         let n = std::io::copy(&mut (&mut entry).take(allowed + 1), &mut counter)
             .map_err(|e| format!("Berkas XLSX tidak dapat dibaca (arsip rusak): {e}"))?;
         total += n;
-        if total > limits.unzipped_bytes {
+        if total > unzipped_limit {
             return Err(too_big());
         }
         let strings = counter.strings.max(counter.declared);
@@ -358,6 +374,9 @@ mod tests {
         counter.write_all(b"i><t>b</t></si><si/>").unwrap();
         assert_eq!(counter.declared, 99);
         assert_eq!(counter.strings, 3);
-        assert_eq!(declared_count(b"<sst uniqueCount=\"100000000000000000000000\">"), u64::MAX);
+        assert_eq!(
+            declared_count(b"<sst uniqueCount=\"100000000000000000000000\">"),
+            u64::MAX
+        );
     }
 }

@@ -10,7 +10,7 @@ use crate::helpers::{
     database_url_string, empty_database, new_client, spawn_app_on, test_database,
 };
 
-fn pesiar(database: &str) -> Command {
+pub(crate) fn pesiar(database: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pesiar"));
     cmd.env("DATABASE_URL", database)
         .env("RUST_LOG", "warn")
@@ -137,7 +137,7 @@ fn serve_on_postgres_refuses_to_start_without_a_secret_key() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("PESIAR_SECRET_KEY"));
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -432,7 +432,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
 
 /// `pesiar serve` on the test database at `port`, with a fixed session key (shared by every
 /// instance started this way).
-fn serve(url: &str, port: u16) -> std::process::Child {
+pub(crate) fn serve(url: &str, port: u16) -> std::process::Child {
     pesiar(url)
         .arg("serve")
         .env("PESIAR_BIND", format!("127.0.0.1:{port}"))
@@ -447,7 +447,7 @@ fn serve(url: &str, port: u16) -> std::process::Child {
         .expect("start pesiar serve")
 }
 
-async fn wait_up(base: &str) {
+pub(crate) async fn wait_up(base: &str) {
     for _ in 0..100 {
         if let Ok(res) = reqwest::get(format!("{base}/healthz")).await
             && res.status() == StatusCode::OK
@@ -459,7 +459,7 @@ async fn wait_up(base: &str) {
     panic!("{base} did not come up");
 }
 
-async fn log_in(client: &reqwest::Client, base: &str, username: &str) {
+pub(crate) async fn log_in(client: &reqwest::Client, base: &str, username: &str) {
     let page = client
         .get(format!("{base}/login"))
         .send()

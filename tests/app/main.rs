@@ -14,6 +14,7 @@ mod forms;
 mod headers;
 mod health;
 mod helpers;
+mod hostile;
 mod progress;
 mod regions;
 mod roster;
