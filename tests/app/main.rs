@@ -17,6 +17,7 @@ mod helpers;
 mod progress;
 mod regions;
 mod roster;
+mod roster_moves;
 mod storage;
 mod users_admin;
 mod weight;
