@@ -358,8 +358,8 @@ fn import_roster(
         None => None,
         Some(username) => {
             let username = username.trim().to_lowercase();
-            let active = user_queries::find_by_username(conn, &username)?
-                .is_some_and(|u| !u.disabled);
+            let active =
+                user_queries::find_by_username(conn, &username)?.is_some_and(|u| !u.disabled);
             let user = auth::CurrentUser::load(conn, &username)?
                 .filter(|_| active)
                 .with_context(|| format!("pengguna {username} tidak ada atau nonaktif"))?;

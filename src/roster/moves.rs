@@ -323,11 +323,7 @@ pub fn decide(
             &held.member_id.to_string(),
             &format!(
                 "held {id}, import {} line {}, {} -> {}, extract {}",
-                held.import_id,
-                held.line,
-                held.current_region,
-                held.region_code,
-                held.extract_date
+                held.import_id, held.line, held.current_region, held.region_code, held.extract_date
             ),
         )?;
         Ok(Decided::Done)

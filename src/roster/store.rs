@@ -87,7 +87,8 @@ macro_rules! for_each_statement {
     };
 }
 
-/// Who imports, and where: `None` is the command line (every region, no actor).
+/// Who imports, and where: `None` is the command line without `--as` (every region, no
+/// actor). Members living outside the user's areas are never touched (see `moves`).
 pub struct Importer<'a> {
     pub user: Option<&'a CurrentUser>,
 }
@@ -1973,6 +1974,43 @@ mod tests {
         assert_eq!(digits(""), None);
         assert_eq!(digits("32.73.0A"), None);
         assert_eq!(digits("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn held_rows_come_out_of_the_tally() {
+        use crate::members::identity::Sex;
+        let row = |code: &str, status: MemberStatus| RosterRow {
+            line: 2,
+            nik: None,
+            nomor_kk: None,
+            name: "A".into(),
+            sex: Sex::Female,
+            birth_date: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            region_code: code.into(),
+            rt: String::new(),
+            rw: String::new(),
+            address: String::new(),
+            jkn_number: None,
+            segment: Segment::Pbpu,
+            class: None,
+            status,
+            inactive_reason: None,
+        };
+        let mut all = Tally::default();
+        let mut held = Tally::default();
+        let kept = row("32.73.01.1001", MemberStatus::Inactive);
+        let moved = row("32.73.01.1001", MemberStatus::Active);
+        let alone = row("32.73.01.1002", MemberStatus::Active);
+        for r in [&kept, &moved, &alone] {
+            all.add(r);
+        }
+        held.add(&moved);
+        held.add(&alone);
+        all.remove(&held);
+        let left = &all.regions["32.73.01.1001"];
+        assert_eq!((left.rows, left.registered, left.active), (1, 1, 0));
+        assert_eq!(left.segments.get(&Segment::Pbpu), Some(&(1, 0)));
+        assert!(!all.regions.contains_key("32.73.01.1002"));
     }
 
     #[test]

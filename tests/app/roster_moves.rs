@@ -189,9 +189,17 @@ async fn a_row_for_a_member_of_another_kecamatan_is_held_until_accepted() {
 
     // A supervisor of the whole city sees it and accepts: the row is applied as theirs.
     let city = supervisor(&app, "spv.bandung", &["32.73"]).await;
-    let list = app.get_with(&city, "/data/pindah").await.text().await.unwrap();
+    let list = app
+        .get_with(&city, "/data/pindah")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("Ibu Contoh"), "{list}");
-    assert!(list.contains(&format!("/data/pindah/{held}/terima")), "{list}");
+    assert!(
+        list.contains(&format!("/data/pindah/{held}/terima")),
+        "{list}"
+    );
     let res = app
         .post_form_with(&city, &format!("/data/pindah/{held}/terima"), &[])
         .await;
@@ -256,14 +264,24 @@ async fn a_rejected_move_changes_nothing_and_admins_see_every_held_row() {
     import(&app, &sukasari, "pindah.csv", day(1), moving_row(&nik)).await;
     // A supervisor of Dago alone covers only the member's side.
     let dago = supervisor(&app, "spv.coblong2", &["32.73.02"]).await;
-    let list = app.get_with(&dago, "/data/pindah").await.text().await.unwrap();
+    let list = app
+        .get_with(&dago, "/data/pindah")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!list.contains("Ibu Contoh"), "{list}");
 
     app.create_user("admin.pindah", Role::Admin, &[]).await;
     let admin = new_client();
     app.login_with(&admin, "admin.pindah", crate::helpers::PASSWORD)
         .await;
-    let list = app.get_with(&admin, "/data/pindah").await.text().await.unwrap();
+    let list = app
+        .get_with(&admin, "/data/pindah")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(list.contains("Ibu Contoh"), "{list}");
     let held: i32 = app
         .with_conn(|conn| {
@@ -284,7 +302,11 @@ async fn a_rejected_move_changes_nothing_and_admins_see_every_held_row() {
         .post_form_with(&admin, &format!("/data/pindah/{held}/terima"), &[])
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(where_and_what(&app, member).await, before, "rejected stays rejected");
+    assert_eq!(
+        where_and_what(&app, member).await,
+        before,
+        "rejected stays rejected"
+    );
     assert_eq!(audits(&app, "roster.move_accept").await, 0);
 }
 
