@@ -96,6 +96,10 @@ pub enum ImportCommand {
         /// Where to write the invalid rows as CSV (line, column, value, message).
         #[arg(long = "galat")]
         errors: Option<std::path::PathBuf>,
+        /// Import as this supervisor or admin: only members living in their areas are
+        /// matched; rows of members elsewhere are held. Without it, the import acts as admin.
+        #[arg(long = "as", value_name = "USERNAME")]
+        as_user: Option<String>,
     },
 }
 
@@ -219,12 +223,24 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Import {
-            what: ImportCommand::Roster { file, date, errors },
+            what:
+                ImportCommand::Roster {
+                    file,
+                    date,
+                    errors,
+                    as_user,
+                },
         } => {
             let config = cli.options.config("pesiar.db", true)?;
             ensure_exists(&config.database)?;
             db::migrate(&config.database)?;
-            import_roster(&config.database, &file, date, errors.as_deref())
+            import_roster(
+                &config.database,
+                &file,
+                date,
+                errors.as_deref(),
+                as_user.as_deref(),
+            )
         }
         Command::Token {
             action: TokenCommand::Create { username, label },
@@ -335,6 +351,7 @@ fn import_roster(
     file: &Path,
     date: chrono::NaiveDate,
     errors_to: Option<&Path>,
+    as_user: Option<&str>,
 ) -> anyhow::Result<()> {
     use crate::roster::store;
     use indicatif::{ProgressBar, ProgressStyle};
@@ -347,7 +364,23 @@ fn import_roster(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let import_id = store::begin(conn, date, &name, None)?;
+    // `--as`: the user as a signed-in request would see them (role and areas).
+    let user = match as_user {
+        None => None,
+        Some(username) => {
+            let username = username.trim().to_lowercase();
+            let active =
+                user_queries::find_by_username(conn, &username)?.is_some_and(|u| !u.disabled);
+            let user = auth::CurrentUser::load(conn, &username)?
+                .filter(|_| active)
+                .with_context(|| format!("pengguna {username} tidak ada atau nonaktif"))?;
+            if !matches!(user.role, Role::Supervisor | Role::Admin) {
+                bail!("pengguna {username} bukan supervisor atau admin");
+            }
+            Some(user)
+        }
+    };
+    let import_id = store::begin(conn, date, &name, user.as_ref().map(|u| u.id))?;
     let bar = ProgressBar::new(1000).with_style(
         ProgressStyle::with_template("{bar:40} {percent:>3}%  {msg}  sisa {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
@@ -358,7 +391,9 @@ fn import_roster(
         import_id,
         file,
         date,
-        &store::Importer { user: None },
+        &store::Importer {
+            user: user.as_ref(),
+        },
         &mut |p| {
             bar.set_position(p.permille as u64);
             let rate = f64::from(p.rows_read) / started.elapsed().as_secs_f64().max(0.001);
@@ -380,6 +415,12 @@ fn import_roster(
         p.claims_confirmed,
         p.claims_flagged
     );
+    if p.rows_held > 0 {
+        println!(
+            "{} baris ditahan: peserta terdaftar di wilayah lain (kemungkinan pindah wilayah).",
+            p.rows_held
+        );
+    }
     let unknown = store::unknown_values(conn, import_id, 20)?;
     if !unknown.is_empty() {
         println!("Nilai yang tidak dikenali:");

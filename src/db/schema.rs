@@ -301,6 +301,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     roster_imports,
     roster_import_errors,
     member_history,
+    roster_held_moves,
 );
 
 diesel::table! {
@@ -321,6 +322,7 @@ diesel::table! {
         message -> Nullable<Text>,
         started_at -> Timestamp,
         updated_at -> Timestamp,
+        rows_held -> Integer,
     }
 }
 
@@ -347,3 +349,34 @@ diesel::table! {
 
 diesel::joinable!(member_history -> members (member_id));
 diesel::joinable!(roster_import_errors -> roster_imports (import_id));
+
+diesel::table! {
+    roster_held_moves (id) {
+        id -> Integer,
+        import_id -> Integer,
+        line -> Integer,
+        member_id -> Integer,
+        nik -> Nullable<Text>,
+        nomor_kk -> Nullable<Text>,
+        name -> Text,
+        sex -> Text,
+        birth_date -> Date,
+        region_code -> Text,
+        rt -> Text,
+        rw -> Text,
+        address -> Text,
+        jkn_number -> Nullable<Text>,
+        segment -> Text,
+        class -> Nullable<Text>,
+        status -> Text,
+        inactive_reason -> Nullable<Text>,
+        extract_date -> Date,
+        state -> Text,
+        decided_by -> Nullable<Integer>,
+        decided_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(roster_held_moves -> roster_imports (import_id));
+diesel::joinable!(roster_held_moves -> members (member_id));

@@ -4,6 +4,7 @@
 //! `read` turns a file into checked rows one at a time; `store` applies them in batches, each
 //! batch one transaction, so an interrupted import keeps what it did and can simply be re-run.
 
+pub mod moves;
 pub mod read;
 pub mod routes;
 pub mod store;

@@ -37,6 +37,7 @@ pub fn register(routes: &mut Routes) {
         .post("/data/roster", IMPORTERS, upload)
         .get("/data/roster/{id}", IMPORTERS, show)
         .get("/data/roster/{id}/galat", IMPORTERS, error_report);
+    super::moves::register(routes);
 }
 
 #[derive(Queryable, Selectable, Clone)]
@@ -49,6 +50,7 @@ pub struct ImportRow {
     pub percent_done: i32,
     pub rows_read: i32,
     pub rows_invalid: i32,
+    pub rows_held: i32,
     pub members_created: i32,
     pub members_changed: i32,
     pub households_created: i32,
@@ -319,6 +321,7 @@ struct ShowPage {
     import: ImportRow,
     unknown: Vec<(String, String, i64)>,
     errors: Vec<store::ErrorRow>,
+    held_lines: Vec<i32>,
 }
 
 async fn show(
@@ -328,12 +331,13 @@ async fn show(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id: i32 = path.parse().map_err(|_| AppError::NotFound)?;
-    let (import, unknown, errors) = db
+    let (import, unknown, errors, held_lines) = db
         .run(move |conn| {
             let import = find_visible(conn, &user, id)?;
             let unknown = store::unknown_values(conn, id, 20)?;
             let errors = store::errors_after(conn, id, 0, 50)?;
-            Ok((import, unknown, errors))
+            let held_lines = super::moves::held_lines(conn, id, 200)?;
+            Ok((import, unknown, errors, held_lines))
         })
         .await?;
     render(
@@ -343,6 +347,7 @@ async fn show(
             import,
             unknown,
             errors,
+            held_lines,
         },
     )
 }

@@ -53,6 +53,8 @@ pub struct Progress {
     pub permille: i32,
     pub rows_read: i32,
     pub rows_invalid: i32,
+    /// Rows not applied: the member lives outside the importer's areas (see `moves`).
+    pub rows_held: i32,
     pub members_created: i32,
     pub members_changed: i32,
     pub households_created: i32,
@@ -86,14 +88,20 @@ macro_rules! for_each_statement {
     };
 }
 
-/// Who imports, and where: `None` is the command line (every region, no actor).
+/// Who imports, and where: `None` is the command line without `--as` (every region, no
+/// actor). Members living outside the user's areas are never touched (see `moves`).
 pub struct Importer<'a> {
     pub user: Option<&'a CurrentUser>,
 }
 
 impl Importer<'_> {
-    fn user_id(&self) -> Option<i32> {
+    pub(super) fn user_id(&self) -> Option<i32> {
         self.user.map(|u| u.id)
+    }
+
+    /// Whether the import may touch what lies in this region (the command line: everywhere).
+    fn covers(&self, code: &str) -> bool {
+        self.user.is_none_or(|u| u.covers(code))
     }
 }
 
@@ -237,7 +245,9 @@ fn run_inner(
     // Written batches go back to the reader, which frees their rows and refills them: freeing
     // ten thousand rows' strings is work this thread need not wait for.
     let (used_tx, used_rx) = std::sync::mpsc::channel::<Chunk>();
-    let tally = std::thread::scope(|scope| -> Result<Tally, String> {
+    // The held rows, taken back out of the reader's tally before the figures are derived.
+    let mut held = Tally::default();
+    let mut tally = std::thread::scope(|scope| -> Result<Tally, String> {
         let reader = scope.spawn(|| read_chunks(source, &known, importer, tx, used_rx));
         let mut written: Result<(), String> = Ok(());
         let mut batches = 0usize;
@@ -272,6 +282,9 @@ fn run_inner(
             match outcome {
                 Ok(outcome) => {
                     progress.absorb(&outcome);
+                    for i in &outcome.held {
+                        held.add(&chunk.rows[*i]);
+                    }
                     batches += 1;
                     if batches.is_multiple_of(CATCH_UP_EVERY) {
                         wal_catch_up(conn);
@@ -294,6 +307,7 @@ fn run_inner(
         read
     })?;
     progress.permille = 1000;
+    tally.remove(&held);
     write_transaction(conn, |conn| {
         derive_figures(conn, &tally, extract_date, importer)?;
         save_progress(conn, import_id, &progress)?;
@@ -307,10 +321,11 @@ fn run_inner(
             "roster_import",
             &import_id.to_string(),
             &format!(
-                "file={} date={extract_date} rows={} invalid={} created={} changed={} confirmed={} flagged={}",
+                "file={} date={extract_date} rows={} invalid={} held={} created={} changed={} confirmed={} flagged={}",
                 path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
                 progress.rows_read,
                 progress.rows_invalid,
+                progress.rows_held,
                 progress.members_created,
                 progress.members_changed,
                 progress.claims_confirmed,
@@ -518,6 +533,7 @@ impl SeenMembers {
 
 impl Progress {
     fn absorb(&mut self, o: &BatchOutcome) {
+        self.rows_held += o.held.len() as i32;
         self.members_created += o.members_created;
         self.members_changed += o.members_changed;
         self.households_created += o.households_created;
@@ -532,6 +548,7 @@ fn save_progress(conn: &mut DbConnection, import_id: i32, p: &Progress) -> Query
             roster_imports::percent_done.eq(p.permille / 10),
             roster_imports::rows_read.eq(p.rows_read),
             roster_imports::rows_invalid.eq(p.rows_invalid),
+            roster_imports::rows_held.eq(p.rows_held),
             roster_imports::members_created.eq(p.members_created),
             roster_imports::members_changed.eq(p.members_changed),
             roster_imports::households_created.eq(p.households_created),
@@ -575,6 +592,9 @@ struct Tally {
 
 #[derive(Default)]
 struct RegionTally {
+    /// Every row of the kelurahan, registered or not: a kelurahan none of whose rows is left
+    /// after the held ones are taken out gets no figures.
+    rows: i64,
     registered: i64,
     active: i64,
     segments: HashMap<Segment, (i64, i64)>,
@@ -583,6 +603,7 @@ struct RegionTally {
 impl Tally {
     fn add(&mut self, row: &RosterRow) {
         let region = self.regions.entry(row.region_code.clone()).or_default();
+        region.rows += 1;
         let registered = matches!(row.status, MemberStatus::Active | MemberStatus::Inactive)
             && row.segment != Segment::NotRegistered;
         if !registered {
@@ -595,10 +616,34 @@ impl Tally {
         seg.0 += 1;
         seg.1 += i64::from(active);
     }
+
+    /// Takes `other`'s rows (a subset of this tally's) out again.
+    fn remove(&mut self, other: &Tally) {
+        for (code, gone) in &other.regions {
+            let Some(region) = self.regions.get_mut(code) else {
+                continue;
+            };
+            region.rows -= gone.rows;
+            region.registered -= gone.registered;
+            region.active -= gone.active;
+            for (segment, (registered, active)) in &gone.segments {
+                if let Some(seg) = region.segments.get_mut(segment) {
+                    seg.0 -= registered;
+                    seg.1 -= active;
+                }
+            }
+            region.segments.retain(|_, (registered, _)| *registered > 0);
+            if region.rows <= 0 {
+                self.regions.remove(code);
+            }
+        }
+    }
 }
 
 #[derive(Default)]
-struct BatchOutcome {
+pub(super) struct BatchOutcome {
+    /// The rows (indices into the chunk) held as possible moves, not applied.
+    held: Vec<usize>,
     members_created: i32,
     members_changed: i32,
     households_created: i32,
@@ -747,6 +792,20 @@ fn apply_batch(
     };
     let existing = find_existing(conn, &lookup)?;
     let found = |i: usize| existing.get(&derived[i].key);
+    // A row whose member lives outside the importer's areas changes nothing: it is held as a
+    // possible move, for someone who covers both kelurahan to accept or reject.
+    let held: Vec<bool> = (0..rows.len())
+        .map(|i| found(i).is_some_and(|e| !importer.covers(&e.region_code)))
+        .collect();
+    outcome.held = (0..rows.len()).filter(|i| held[*i]).collect();
+    if !outcome.held.is_empty() {
+        let items: Vec<(&RosterRow, i32)> = outcome
+            .held
+            .iter()
+            .filter_map(|i| Some((&rows[*i], found(*i)?.id)))
+            .collect();
+        super::moves::hold(conn, import_id, date, &items)?;
+    }
     // Whether the extract is at least as new as what the member's history already holds.
     let newer = |e: &Existing| e.last_seen.is_none_or(|d| date >= d);
 
@@ -756,6 +815,7 @@ fn apply_batch(
         .iter()
         .enumerate()
         .map(|(i, row)| match found(i) {
+            _ if held[i] => false,
             None => true,
             Some(e) => e.region_code != row.region_code && newer(e),
         })
@@ -784,7 +844,11 @@ fn apply_batch(
         // A new household's worklist counts from its new members in this batch, so the common
         // case (a family listed together) needs no update afterwards.
         let mut counts: HashMap<&HouseholdKey, (i32, i32)> = HashMap::new();
-        for (i, r) in rows.iter().enumerate().filter(|(i, _)| found(*i).is_none()) {
+        for (i, r) in rows
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| found(*i).is_none() && !held[*i])
+        {
             let entry = counts.entry(homes_of(i)).or_default();
             entry.0 += i32::from(r.status.is_open());
             entry.1 += i32::from(is_priority(
@@ -821,6 +885,9 @@ fn apply_batch(
     let mut new_rows: Vec<NewMember<'_>> = Vec::new();
     let mut status_changes: Vec<(i32, &RosterRow)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
+        if held[i] {
+            continue;
+        }
         let household = needs_household[i]
             .then(|| homes.get(homes_of(i)).copied())
             .flatten();
@@ -940,7 +1007,7 @@ fn apply_batch(
     let mut active: Vec<i32> = Vec::new();
     let mut inactive: Vec<i32> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
-        if let Some(e) = found(i).filter(|e| claimed.contains(&e.id)) {
+        if let Some(e) = found(i).filter(|e| !held[i] && claimed.contains(&e.id)) {
             if row.status == MemberStatus::Active {
                 active.push(e.id);
             } else {
@@ -952,6 +1019,38 @@ fn apply_batch(
     outcome.claims_confirmed = confirmed;
     outcome.claims_flagged = flagged;
     Ok(outcome)
+}
+
+/// Applies one roster row as an import by `importer` would: a held move someone accepted
+/// (see `moves`). Only if the row still matches member `member_id` and the importer covers
+/// where that member lives; false, changing nothing, otherwise.
+pub(super) fn apply_row(
+    conn: &mut DbConnection,
+    row: RosterRow,
+    member_id: i32,
+    date: NaiveDate,
+    import_id: i32,
+    importer: &Importer<'_>,
+) -> QueryResult<bool> {
+    let Some(key) = row.key() else {
+        return Ok(false);
+    };
+    let matches = find_existing(conn, &[&row])?
+        .get(&key)
+        .is_some_and(|e| e.id == member_id && importer.covers(&e.region_code));
+    if !matches || !importer.covers(&row.region_code) {
+        return Ok(false);
+    }
+    let chunk = Chunk {
+        derived: vec![Derived::of(&row, key)],
+        rows: vec![row],
+        errors: Vec::new(),
+        rows_read: 1,
+        rows_invalid: 0,
+        permille: 1000,
+    };
+    let outcome = apply_batch(conn, &chunk, date, import_id, importer, None)?;
+    Ok(outcome.held.is_empty())
 }
 
 /// A member the batch makes, in a household found or made for it.
@@ -1876,6 +1975,43 @@ mod tests {
         assert_eq!(digits(""), None);
         assert_eq!(digits("32.73.0A"), None);
         assert_eq!(digits("99999999999999999999"), None);
+    }
+
+    #[test]
+    fn held_rows_come_out_of_the_tally() {
+        use crate::members::identity::Sex;
+        let row = |code: &str, status: MemberStatus| RosterRow {
+            line: 2,
+            nik: None,
+            nomor_kk: None,
+            name: "A".into(),
+            sex: Sex::Female,
+            birth_date: NaiveDate::from_ymd_opt(1990, 1, 1).unwrap(),
+            region_code: code.into(),
+            rt: String::new(),
+            rw: String::new(),
+            address: String::new(),
+            jkn_number: None,
+            segment: Segment::Pbpu,
+            class: None,
+            status,
+            inactive_reason: None,
+        };
+        let mut all = Tally::default();
+        let mut held = Tally::default();
+        let kept = row("32.73.01.1001", MemberStatus::Inactive);
+        let moved = row("32.73.01.1001", MemberStatus::Active);
+        let alone = row("32.73.01.1002", MemberStatus::Active);
+        for r in [&kept, &moved, &alone] {
+            all.add(r);
+        }
+        held.add(&moved);
+        held.add(&alone);
+        all.remove(&held);
+        let left = &all.regions["32.73.01.1001"];
+        assert_eq!((left.rows, left.registered, left.active), (1, 1, 0));
+        assert_eq!(left.segments.get(&Segment::Pbpu), Some(&(1, 0)));
+        assert!(!all.regions.contains_key("32.73.01.1002"));
     }
 
     #[test]

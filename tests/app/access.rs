@@ -71,6 +71,9 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/data/roster", MANAGERS),
     ("GET", "/data/roster/{id}", MANAGERS),
     ("GET", "/data/roster/{id}/galat", MANAGERS),
+    ("GET", "/data/pindah", MANAGERS),
+    ("POST", "/data/pindah/{id}/terima", MANAGERS),
+    ("POST", "/data/pindah/{id}/tolak", MANAGERS),
 ];
 
 fn rule_of(access: Access) -> Rule {

@@ -18,6 +18,7 @@ mod hostile;
 mod progress;
 mod regions;
 mod roster;
+mod roster_moves;
 mod storage;
 mod users_admin;
 mod weight;

@@ -69,7 +69,7 @@ pub async fn upload(
         .unwrap()
 }
 
-async fn supervisor(app: &TestApp, username: &str, areas: &[&str]) -> reqwest::Client {
+pub async fn supervisor(app: &TestApp, username: &str, areas: &[&str]) -> reqwest::Client {
     app.create_user(username, Role::Supervisor, areas).await;
     let client = new_client();
     let res = app
