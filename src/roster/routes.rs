@@ -2,9 +2,6 @@
 //! streamed to a temporary file, imported by a background thread, and followed on a progress
 //! page the user may leave and come back to. The file is deleted when the import ends.
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use actix_multipart::Multipart;
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -25,6 +22,7 @@ use crate::users::Role;
 use crate::web::forms::FieldErrors;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
+use crate::web::upload::{self, TempUpload};
 use crate::web::{render, see_other, session, today, wib};
 
 const IMPORTERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
@@ -156,42 +154,9 @@ async fn list(
     list_page(&req, user, &db, today().to_string(), FieldErrors::default()).await
 }
 
-/// A temporary file that is removed when dropped (after the import, or on a failed upload).
-struct Upload {
-    path: PathBuf,
-}
-
-impl Drop for Upload {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
-}
-
-fn upload_dir() -> PathBuf {
-    std::env::temp_dir().join("pesiar-uploads")
-}
-
-fn new_upload() -> std::io::Result<(Upload, std::fs::File)> {
-    let dir = upload_dir();
-    std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!(
-        "roster-{}.upload",
-        crate::web::security::random_hex(12)
-    ));
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let file = options.open(&path)?;
-    Ok((Upload { path }, file))
-}
-
 struct Received {
     date: String,
-    file: Option<(String, Upload)>,
+    file: Option<(String, TempUpload)>,
 }
 
 /// Reads the form: the extract date, and the file streamed to disk within the size limit.
@@ -212,32 +177,11 @@ async fn receive(mut multipart: Multipart) -> Result<Received, String> {
                 received.date = String::from_utf8_lossy(&bytes).trim().to_string();
             }
             Some("berkas") => {
-                let name: String = field
-                    .content_disposition()
-                    .and_then(|cd| cd.get_filename())
-                    .unwrap_or("berkas")
-                    .chars()
-                    .filter(|c| !c.is_control())
-                    .take(100)
-                    .collect();
-                let (upload, mut file) = new_upload().map_err(|e| {
-                    tracing::error!(error = %e, "cannot create upload file");
-                    "Berkas tidak dapat disimpan sementara di server.".to_string()
-                })?;
-                let mut written: u64 = 0;
-                while let Some(chunk) = field.try_next().await.map_err(|e| e.to_string())? {
-                    written += chunk.len() as u64;
-                    if written > MAX_ROSTER_BYTES {
-                        return Err(format!(
-                            "Berkas lebih dari {} MB.",
-                            MAX_ROSTER_BYTES / 1024 / 1024
-                        ));
-                    }
-                    file.write_all(&chunk)
-                        .map_err(|_| "Berkas tidak dapat disimpan (disk penuh?).".to_string())?;
-                }
-                if written > 0 {
-                    received.file = Some((name, upload));
+                let name = upload::file_name(&field);
+                if let Some(saved) =
+                    upload::save_field(&mut field, "roster", MAX_ROSTER_BYTES).await?
+                {
+                    received.file = Some((name, saved));
                 }
             }
             _ => {}
@@ -293,7 +237,7 @@ async fn upload(
             let outcome = store::run(
                 &mut conn,
                 import_id,
-                &upload.path,
+                upload.path(),
                 date,
                 &importer,
                 &mut |_| {},
