@@ -130,7 +130,16 @@ pub(super) fn convert(input: &Path, output: &Path, limits: Limits) -> Result<(),
     let mut cells = workbook
         .worksheet_cells_reader(&sheet)
         .map_err(|e| format!("Lembar pertama tidak dapat dibaca: {e}"))?;
-    let file = File::create(output).map_err(|e| format!("Berkas sementara: {e}"))?;
+    // The converted rows hold the same personal data as the upload: readable by pesiar only.
+    let file = {
+        use std::os::unix::fs::OpenOptionsExt;
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(output)
+            .map_err(|e| format!("Berkas sementara: {e}"))?
+    };
     let mut out = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(BufWriter::with_capacity(1 << 16, file));

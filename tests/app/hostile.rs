@@ -27,8 +27,11 @@ fn plain_xlsx() -> Vec<u8> {
     book.save_to_buffer().unwrap()
 }
 
-/// `xlsx` with the parts named in `replace` swapped for the bytes a closure writes.
-fn rewrite_xlsx(xlsx: &[u8], path: &Path, replace: &[(&str, &dyn Fn(&mut dyn Write))]) {
+/// `xlsx` with `part` swapped for the bytes `write` writes.
+/// A part's new content, written into the archive.
+type Part<'a> = &'a dyn Fn(&mut dyn Write);
+
+fn rewrite_xlsx(xlsx: &[u8], path: &Path, part: &str, write: Part<'_>) {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
     let file = std::fs::File::create(path).unwrap();
     let mut out = zip::ZipWriter::new(std::io::BufWriter::new(file));
@@ -39,13 +42,12 @@ fn rewrite_xlsx(xlsx: &[u8], path: &Path, replace: &[(&str, &dyn Fn(&mut dyn Wri
         let mut entry = archive.by_index(i).unwrap();
         let name = entry.name().unwrap().into_owned();
         out.start_file(name.as_str(), options).unwrap();
-        match replace.iter().find(|(n, _)| *n == name) {
-            Some((_, write)) => write(&mut out),
-            None => {
-                let mut bytes = Vec::new();
-                entry.read_to_end(&mut bytes).unwrap();
-                out.write_all(&bytes).unwrap();
-            }
+        if name == part {
+            write(&mut out);
+        } else {
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            out.write_all(&bytes).unwrap();
         }
     }
     out.finish().unwrap();
@@ -86,14 +88,15 @@ fn hostile_files(dir: &Path) -> Vec<Hostile> {
     rewrite_xlsx(
         &plain_xlsx(),
         &path,
-        &[("xl/sharedStrings.xml", &|w: &mut dyn Write| {
+        "xl/sharedStrings.xml",
+        &|w: &mut dyn Write| {
             w.write_all(
                 b"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\
                   <sst xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\" \
                   count=\"100000000000\" uniqueCount=\"100000000000\"><si><t>kode_wilayah</t></si></sst>",
             )
             .unwrap()
-        })],
+        },
     );
     files.push(Hostile {
         name: "sharedStrings uniqueCount=1e11",
@@ -107,14 +110,15 @@ fn hostile_files(dir: &Path) -> Vec<Hostile> {
     rewrite_xlsx(
         &plain_xlsx(),
         &path,
-        &[("xl/worksheets/sheet1.xml", &|w: &mut dyn Write| {
+        "xl/worksheets/sheet1.xml",
+        &|w: &mut dyn Write| {
             w.write_all(SHEET_START.as_bytes()).unwrap();
             let blanks = vec![b' '; MB as usize];
             for _ in 0..1024 {
                 w.write_all(&blanks).unwrap();
             }
             w.write_all(b"</sheetData></worksheet>").unwrap();
-        })],
+        },
     );
     assert!(std::fs::metadata(&path).unwrap().len() < 2 * MB);
     files.push(Hostile {
