@@ -293,6 +293,16 @@ async fn import_outcome(client: &reqwest::Client, base: &str, at: &str) -> Strin
     }
 }
 
+/// The server process, stopped when the test ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_files_neither_kill_nor_bloat_the_server_and_store_nothing() {
     let app = spawn_app().await;
@@ -301,8 +311,8 @@ async fn hostile_files_neither_kill_nor_bloat_the_server_and_store_nothing() {
     let url = database_url_string(&app._database.url);
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let mut server = serve(&url, port);
-    let pid = server.id();
+    let mut server = Server(serve(&url, port));
+    let pid = server.0.id();
     wait_up(&base).await;
     let client = new_client();
     log_in(&client, &base, "spv.hostile").await;
@@ -354,7 +364,7 @@ async fn hostile_files_neither_kill_nor_bloat_the_server_and_store_nothing() {
             file.name
         );
         assert!(
-            server.try_wait().unwrap().is_none(),
+            server.0.try_wait().unwrap().is_none(),
             "{}: server died",
             file.name
         );
@@ -404,6 +414,4 @@ async fn hostile_files_neither_kill_nor_bloat_the_server_and_store_nothing() {
     assert_eq!(stored, (0, 0, 0), "figures, members, households stored");
     let res = reqwest::get(format!("{base}/healthz")).await.unwrap();
     assert_eq!(res.status(), StatusCode::OK);
-    let _ = server.kill();
-    let _ = server.wait();
 }
