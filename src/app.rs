@@ -57,6 +57,9 @@ pub fn server(
     key: Key,
     listener: TcpListener,
 ) -> std::io::Result<Server> {
+    // Views of personal data, written to the audit trail in batches (see `audit::views`).
+    let views = web::Data::new(crate::audit::views::ViewLog::start(db.clone()));
+    let sealer = web::Data::new(crate::web::seal::Sealer::new(key.clone()));
     let db = web::Data::new(db);
     let settings_data = web::Data::new(settings.clone());
     // Kept until the next commit to the database (`db::cache`), shared by all workers.
@@ -68,6 +71,8 @@ pub fn server(
             .app_data(settings_data.clone())
             .app_data(sessions.clone())
             .app_data(units.clone())
+            .app_data(views.clone())
+            .app_data(sealer.clone())
             .configure(forms::extractor_configs)
             .configure(|cfg| routes().register(cfg))
             .default_service(web::to(not_found))

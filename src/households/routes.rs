@@ -20,11 +20,13 @@ use crate::visits::queries::{VisitRow, for_household as visits_of};
 use crate::web::forms::FieldErrors;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
-use crate::web::{render, see_other, session};
+use crate::web::seal::Sealer;
+use crate::web::{query_encode, render, see_other, session};
 
 pub fn register(routes: &mut Routes) {
     routes
         .get("/rumah-tangga", Access::SignedIn, search)
+        .post("/rumah-tangga/cari", Access::SignedIn, start_search)
         .get("/rumah-tangga/baru", FIELD, new_form)
         .post("/rumah-tangga/baru", FIELD, create)
         .get("/rumah-tangga/{id}", Access::SignedIn, show)
@@ -32,18 +34,32 @@ pub fn register(routes: &mut Routes) {
         .post("/rumah-tangga/{id}/ubah", FIELD, update);
 }
 
+/// A search's result pages: the term travels sealed (`hasil`), never as itself, because it is
+/// often a NIK or a name.
 #[derive(Deserialize, Default)]
 #[serde(default)]
 struct SearchQuery {
-    q: String,
+    hasil: String,
     halaman: Option<i64>,
 }
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct SearchForm {
+    q: String,
+}
+
+/// What the sealed result id is for, and how long it opens (long enough to page through).
+const SEARCH: &str = "cari";
+const SEARCH_TTL_SECONDS: i64 = 30 * 60;
 
 #[derive(Template)]
 #[template(path = "households/search.html")]
 struct SearchPage {
     page: Page,
     query: String,
+    sealed: String,
+    expired: bool,
     rows: Vec<HouseholdRow>,
     total: i64,
     page_number: i64,
@@ -51,13 +67,37 @@ struct SearchPage {
     can_add: bool,
 }
 
+/// POST → 303 to the result id, so the term is in no URL, history or log.
+async fn start_search(
+    user: CurrentUser,
+    form: web::Form<SearchForm>,
+    sealer: web::Data<Sealer>,
+) -> HttpResponse {
+    let q: String = form.q.trim().chars().take(100).collect();
+    if q.is_empty() {
+        return see_other("/rumah-tangga");
+    }
+    let sealed = sealer.seal(SEARCH, user.id, SEARCH_TTL_SECONDS, &q);
+    see_other(&format!("/rumah-tangga?hasil={}", query_encode(&sealed)))
+}
+
 async fn search(
     req: HttpRequest,
     user: CurrentUser,
     query: web::Query<SearchQuery>,
     db: web::Data<Db>,
+    sealer: web::Data<Sealer>,
 ) -> Result<HttpResponse, AppError> {
-    let q: String = query.q.trim().chars().take(100).collect();
+    let opened = (!query.hasil.is_empty())
+        .then(|| sealer.open(SEARCH, user.id, &query.hasil))
+        .map(|q| q.unwrap_or_default());
+    let expired = opened.as_ref().is_some_and(|q| q.is_empty());
+    let q = opened.unwrap_or_default();
+    let sealed = if q.is_empty() {
+        String::new()
+    } else {
+        query.hasil.clone()
+    };
     let page_number = query.halaman.unwrap_or(1).clamp(1, 10_000);
     let can_add = user.records_fieldwork();
     let (rows, total) = {
@@ -70,6 +110,8 @@ async fn search(
         &SearchPage {
             page: Page::from_request(&req),
             query: q,
+            sealed,
+            expired,
             rows,
             total,
             page_number,

@@ -7,9 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::forms::{MemberForm, MemberInput, checked};
-use super::identity::Nik;
+use super::identity::{Nik, mask};
 use super::queries::{self, Member};
 use super::{Class, InactiveReason, MemberStatus, Relationship, Segment};
+use crate::audit::views::ViewLog;
 use crate::auth::CurrentUser;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
@@ -24,12 +25,16 @@ use crate::web::routes::{Access, Routes};
 use crate::web::{render, see_other, session, today};
 
 pub const FIELD: Access = Access::Roles(&[Role::Agent, Role::Kader]);
+/// Who may ask for a masked NIK in full (each time audited).
+const REVEALERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 
 pub fn register(routes: &mut Routes) {
     routes
         .get("/rumah-tangga/{id}/anggota/baru", FIELD, new_form)
         .post("/rumah-tangga/{id}/anggota/baru", FIELD, create)
         .get("/anggota/{id}", Access::SignedIn, show)
+        .post("/anggota/{id}/nik", REVEALERS, reveal_nik)
+        .get("/anggota/{id}/akses", Access::Roles(&[Role::Admin]), viewers)
         .get("/anggota/{id}/ubah", FIELD, edit_form)
         .post("/anggota/{id}/ubah", FIELD, update);
 }
@@ -147,7 +152,7 @@ fn check_against_records(
             let message = if user.covers(&region) {
                 format!("NIK ini sudah tercatat untuk anggota lain: lihat /anggota/{other_id}.")
             } else {
-                "NIK ini sudah tercatat di kelurahan/desa lain (di luar wilayah Anda).".to_string()
+                elsewhere_hint(conn, user, other_id)?
             };
             errors.add("nik", message);
         }
@@ -174,6 +179,40 @@ fn check_against_records(
         ));
     }
     Ok((errors, warnings))
+}
+
+/// Out-of-area NIK hints one user may get in an hour: each one says a NIK is registered
+/// somewhere, so they are counted and audited, and past this the hint is withheld.
+const ELSEWHERE_HINTS_PER_HOUR: i64 = 10;
+
+/// The hint for a NIK recorded outside the user's areas, audited against the member it names.
+fn elsewhere_hint(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    member_id: i32,
+) -> Result<String, AppError> {
+    const ACTION: &str = "member.nik_elsewhere";
+    let since = crate::db::now() - chrono::Duration::hours(1);
+    let recent = crate::audit::count_by_actor_since(conn, user.id, ACTION, since)?;
+    crate::audit::record(
+        conn,
+        Some(user.id),
+        ACTION,
+        "member",
+        &member_id.to_string(),
+        if recent >= ELSEWHERE_HINTS_PER_HOUR {
+            "withheld"
+        } else {
+            ""
+        },
+    )?;
+    Ok(if recent >= ELSEWHERE_HINTS_PER_HOUR {
+        "NIK ini tidak dapat diperiksa sekarang: terlalu banyak NIK dari wilayah lain dalam satu \
+         jam. Coba lagi nanti atau hubungi supervisor."
+            .into()
+    } else {
+        "NIK ini sudah tercatat di kelurahan/desa lain (di luar wilayah Anda).".into()
+    })
 }
 
 enum Saved {
@@ -345,15 +384,45 @@ async fn update(
     }
 }
 
+/// How a member's NIK appears to the viewer (UU 27/2022): in full to the agents and kader who
+/// work the member's kelurahan, masked to everyone else; supervisors and admins may ask for it
+/// in full, and each time is audited.
+pub enum NikView {
+    Unknown,
+    Full(String),
+    Masked { masked: String, can_reveal: bool },
+}
+
+impl NikView {
+    fn for_user(user: &CurrentUser, nik: Option<&str>, revealed: bool) -> Self {
+        let Some(nik) = nik else {
+            return NikView::Unknown;
+        };
+        match user.role {
+            Role::Agent | Role::Kader => NikView::Full(nik.to_string()),
+            Role::Supervisor | Role::Admin if revealed => NikView::Full(nik.to_string()),
+            Role::Supervisor | Role::Admin => NikView::Masked {
+                masked: mask(nik),
+                can_reveal: true,
+            },
+            Role::Office => NikView::Masked {
+                masked: mask(nik),
+                can_reveal: false,
+            },
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "members/show.html")]
 struct ShowPage {
     page: Page,
     member: Member,
     household: Household,
-    nik: Option<String>,
+    nik: NikView,
     nik_sex_mismatch: bool,
     can_edit: bool,
+    can_list_viewers: bool,
     history: Vec<crate::visits::queries::MemberVisitRow>,
     claims: Vec<crate::reactivations::queries::ClaimRow>,
     roster: Vec<crate::roster::store::HistoryRow>,
@@ -364,8 +433,45 @@ async fn show(
     user: CurrentUser,
     id: web::Path<i32>,
     db: web::Data<Db>,
+    views: web::Data<ViewLog>,
 ) -> Result<HttpResponse, AppError> {
     let (member, household) = load_member(&db, &user, *id).await?;
+    views.record(user.id, "member.view", "member", &member.id.to_string());
+    member_page(&req, &db, user, member, household, false).await
+}
+
+/// The member page with the NIK in full, for a supervisor or admin who asked (audited now,
+/// not batched: a reveal is rare and is the access that matters most).
+async fn reveal_nik(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    let (member, household) = load_member(&db, &user, *id).await?;
+    let (actor, member_id) = (user.id, member.id);
+    db.run(move |conn| {
+        Ok(crate::audit::record(
+            conn,
+            Some(actor),
+            "member.nik_reveal",
+            "member",
+            &member_id.to_string(),
+            "",
+        )?)
+    })
+    .await?;
+    member_page(&req, &db, user, member, household, true).await
+}
+
+async fn member_page(
+    req: &HttpRequest,
+    db: &Db,
+    user: CurrentUser,
+    member: Member,
+    household: Household,
+    revealed: bool,
+) -> Result<HttpResponse, AppError> {
     let member_id = member.id;
     let (history, claims, roster) = db
         .run(move |conn| {
@@ -384,15 +490,51 @@ async fn show(
     render(
         StatusCode::OK,
         &ShowPage {
-            page: Page::from_request(&req),
-            nik: member.nik.clone(),
+            page: Page::from_request(req),
+            nik: NikView::for_user(&user, member.nik.as_deref(), revealed),
             nik_sex_mismatch,
             can_edit: user.records_fieldwork(),
+            can_list_viewers: user.sees_everything(),
             member,
             household,
             history,
             claims,
             roster,
+        },
+    )
+}
+
+#[derive(Template)]
+#[template(path = "members/viewers.html")]
+struct ViewersPage {
+    page: Page,
+    member: Member,
+    views: Vec<crate::audit::Access>,
+}
+
+/// Who viewed a member's page or asked for the NIK, newest first (admins).
+async fn viewers(
+    req: HttpRequest,
+    user: CurrentUser,
+    id: web::Path<i32>,
+    db: web::Data<Db>,
+    views: web::Data<ViewLog>,
+) -> Result<HttpResponse, AppError> {
+    let (member, _) = load_member(&db, &user, *id).await?;
+    let member_id = member.id.to_string();
+    let views = views.into_inner();
+    let list = db
+        .run(move |conn| {
+            views.flush(conn)?;
+            Ok(crate::audit::accesses(conn, "member", &member_id, 500)?)
+        })
+        .await?;
+    render(
+        StatusCode::OK,
+        &ViewersPage {
+            page: Page::from_request(&req),
+            member,
+            views: list,
         },
     )
 }

@@ -6,6 +6,7 @@ pub mod forms;
 pub mod logging;
 pub mod page;
 pub mod routes;
+pub mod seal;
 pub mod security;
 pub mod session;
 pub mod upload;

@@ -635,10 +635,11 @@ async fn hostile_text_is_inert_on_every_page_and_in_every_download() {
     )
     .await;
 
+    let search = app.search_path(&agent, "HYPERLINK").await;
     let agent_pages = [
         "/".to_string(),
         "/rumah-tangga".to_string(),
-        "/rumah-tangga?q=HYPERLINK".to_string(),
+        search,
         format!("/rumah-tangga/{household}"),
         format!("/rumah-tangga/{household}/ubah"),
         format!("/rumah-tangga/{household}/kunjungan/baru"),

@@ -587,7 +587,7 @@ async fn search_by_kk_nik_name_rt_rw_and_address_within_the_area() {
         ("3/5".to_string(), false),
     ];
     for (query, found) in cases {
-        let url = format!("/rumah-tangga?q={}", pesiar::web::query_encode(&query));
+        let url = app.search_path(&f.agent, &query).await;
         let html = app.get_with(&f.agent, &url).await.text().await.unwrap();
         assert_eq!(html.contains("Gg. Melati 9"), found, "query {query:?}");
     }

@@ -391,6 +391,18 @@ impl TestApp {
             .expect("POST")
     }
 
+    /// Searches households as the form does (POST, then the sealed result id); returns the
+    /// result page's path.
+    pub async fn search_path(&self, client: &reqwest::Client, query: &str) -> String {
+        let res = self
+            .post_form_with(client, "/rumah-tangga/cari", &[("q", query)])
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "search {query:?}");
+        let to = location(&res);
+        assert!(!to.contains(query), "the term is in the URL: {to}");
+        to
+    }
+
     pub async fn login_with(
         &self,
         client: &reqwest::Client,

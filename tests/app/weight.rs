@@ -108,9 +108,10 @@ async fn every_journey_page_fits_in_14_kb_with_its_assets() {
     ));
     let household = f.household;
     let member = f.members[0];
+    let search = app.search_path(&f.agent, "contoh").await;
     for path in [
         "/".to_string(),
-        "/rumah-tangga?q=contoh".to_string(),
+        search,
         format!("/rumah-tangga/{household}"),
         format!("/rumah-tangga/{household}/kunjungan/baru"),
         format!("/kunjungan/{}", f.visit),
