@@ -2,7 +2,7 @@
 //! trail. Views are collected in memory and written together, every few seconds or every few
 //! hundred views, because each commit drops the page and session caches (`db::cache`): one
 //! write per page view would make every cached page useless. A crash loses at most the views
-//! of the last `FLUSH_EVERY`; a normal stop writes them.
+//! of the last `FLUSH_EVERY` (plus a second); a normal stop writes them.
 
 use std::sync::{Arc, Condvar, Mutex, PoisonError, Weak};
 use std::time::Duration;
@@ -137,19 +137,31 @@ fn insert(conn: &mut DbConnection, views: &[View]) -> QueryResult<()> {
     })
 }
 
+/// Writes the views `FLUSH_EVERY` after the first of them was noted (at once past
+/// `FLUSH_AT`), so a view is never written sooner than that.
 fn write_until_dropped(weak: Weak<Inner>) {
     loop {
         let Some(inner) = weak.upgrade() else { return };
-        {
+        let waiting = {
             let pending = inner.pending.lock().unwrap_or_else(PoisonError::into_inner);
-            if pending.len() < FLUSH_AT {
+            if pending.is_empty() {
+                // Nothing yet: look again in a second (and whether the log is still in use).
                 let _ = inner
                     .wake
-                    .wait_timeout(pending, FLUSH_EVERY)
+                    .wait_timeout(pending, Duration::from_secs(1))
                     .unwrap_or_else(PoisonError::into_inner);
+                false
+            } else {
+                if pending.len() < FLUSH_AT {
+                    let _ = inner
+                        .wake
+                        .wait_timeout(pending, FLUSH_EVERY)
+                        .unwrap_or_else(PoisonError::into_inner);
+                }
+                true
             }
-        }
-        if let Err(e) = inner.write(None) {
+        };
+        if waiting && let Err(e) = inner.write(None) {
             tracing::warn!(error = %e, "audit: view records not written yet; retrying");
         }
         // The last strong reference may be this one: dropping it writes what is left.

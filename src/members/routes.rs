@@ -34,7 +34,11 @@ pub fn register(routes: &mut Routes) {
         .post("/rumah-tangga/{id}/anggota/baru", FIELD, create)
         .get("/anggota/{id}", Access::SignedIn, show)
         .post("/anggota/{id}/nik", REVEALERS, reveal_nik)
-        .get("/anggota/{id}/akses", Access::Roles(&[Role::Admin]), viewers)
+        .get(
+            "/anggota/{id}/akses",
+            Access::Roles(&[Role::Admin]),
+            viewers,
+        )
         .get("/anggota/{id}/ubah", FIELD, edit_form)
         .post("/anggota/{id}/ubah", FIELD, update);
 }

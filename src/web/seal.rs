@@ -19,8 +19,10 @@ impl Sealer {
     pub fn seal(&self, purpose: &str, user: i32, ttl_seconds: i64, value: &str) -> String {
         let expires = chrono::Utc::now().timestamp() + ttl_seconds;
         let mut jar = CookieJar::new();
-        jar.private_mut(&self.key)
-            .add(Cookie::new(purpose.to_owned(), format!("{user}|{expires}|{value}")));
+        jar.private_mut(&self.key).add(Cookie::new(
+            purpose.to_owned(),
+            format!("{user}|{expires}|{value}"),
+        ));
         jar.get(purpose)
             .map(|c| c.value().to_owned())
             .unwrap_or_default()

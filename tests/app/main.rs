@@ -15,6 +15,7 @@ mod headers;
 mod health;
 mod helpers;
 mod hostile;
+mod privacy;
 mod progress;
 mod regions;
 mod roster;
