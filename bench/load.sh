@@ -66,6 +66,16 @@ admin=$(login bench.admin)
 agent=$(login bench.agen)
 kelurahan=$(curl -s -b "pesiar=$agent" "http://127.0.0.1:$port/" | grep -o 'href="/wilayah/32\.73\.[0-9.]*"' | head -1 | sed 's#.*/wilayah/##; s/"$//')
 
+# A search's result page: the form POSTs and answers with a sealed result id (no term in a URL).
+search_path() { # cookie term
+  local token
+  token=$(curl -s -b "pesiar=$1" "http://127.0.0.1:$port/rumah-tangga" | grep -o 'name="csrf_token" value="[^"]*"' | head -1 | sed 's/.*value="//; s/"$//')
+  curl -s -o /dev/null -w '%{redirect_url}' -b "pesiar=$1" --data-urlencode "csrf_token=$token" \
+    --data-urlencode "q=$2" "http://127.0.0.1:$port/rumah-tangga/cari" | sed "s#^http://127.0.0.1:$port##"
+}
+# A member of the agent's first household: its page is audited on every view.
+member=$(curl -s -b "pesiar=$agent" "http://127.0.0.1:$port/rumah-tangga/$(curl -s -b "pesiar=$agent" "http://127.0.0.1:$port/rumah-tangga" | grep -o 'href="/rumah-tangga/[0-9]*"' | head -1 | grep -o '[0-9]*')" | grep -o 'href="/anggota/[0-9]*"' | head -1 | grep -o '[0-9]*')
+
 run() { # name path cookie
   [ -z "${ONLY:-}" ] || [[ "$1" == *"$ONLY"* ]] || return 0
   local out single cookie=()
@@ -164,6 +174,19 @@ run_during_visits() { # name path cookie
   echo "| $backend | $1, while visits are posted | \`$2\` | $(echo "$out" | awk '/^ +50%/{print $2}') | $(echo "$out" | awk '/^ +99%/{print $2}') | $(echo "$out" | awk '/^Requests\/sec/{print $2}') | $(echo "$out" | awk '/Non-2xx/{print $5}') | $((after - before)) ($(awk "BEGIN{printf \"%.1f\", $((after - before)) / ${duration%s}}")/s) |"
 }
 
+# Pages while member pages are viewed (10 connections flat out, each view audited): the views
+# are written in batches, so the pages kept until the next commit stay kept.
+run_during_views() { # name path cookie
+  [ -z "${ONLY:-}" ] || [[ "$1 during member views" == *"$ONLY"* ]] || return 0
+  local viewer out views
+  wrk -t1 -c10 -d"$duration" -H "Cookie: pesiar=$spv" "http://127.0.0.1:$port/anggota/$member" >"$work/views.txt" &
+  viewer=$!
+  out=$(wrk -t2 -c"$connections" -d"$duration" --latency -H "Cookie: pesiar=$3" "http://127.0.0.1:$port$2")
+  wait "$viewer" 2>/dev/null || true
+  views=$(awk '/^Requests\/sec/{print $2}' "$work/views.txt")
+  echo "| $backend | $1, while member pages are viewed | \`$2\` | $(echo "$out" | awk '/^ +50%/{print $2}') | $(echo "$out" | awk '/^ +99%/{print $2}') | $(echo "$out" | awk '/^Requests\/sec/{print $2}') | $(echo "$out" | awk '/Non-2xx/{print $5}') | $views views/s |"
+}
+
 # The same pages with 50 clients at a steady rate (open loop: oha sends on schedule and corrects
 # for coordinated omission), to read latency below saturation rather than capacity.
 rate=${RATE:-500}
@@ -189,7 +212,8 @@ run "health check (framework ceiling)" /healthz ""
 run "kelurahan progress" "/progres/$kelurahan" "$spv"
 run "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
 run "agent home (Hari ini)" / "$agent"
-run "household search" "/rumah-tangga?q=warga" "$agent"
+run "household search" "$(search_path "$agent" warga)" "$agent"
+run "member page (every view audited)" "/anggota/$member" "$spv"
 run_visits
 if [ "$backend" = postgres ]; then
   run "national roll-up (83,762 desa/kelurahan)" /progres/ID "$admin"
@@ -204,6 +228,13 @@ run_during_visits "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
 if [ "$backend" = postgres ]; then
   run_during_visits "national roll-up" /progres/ID "$admin"
 fi
+echo
+echo "The same pages under $connections connections while member pages are viewed:"
+echo
+echo "| backend | page | path | p50 | p99 | req/s | non-2xx | member views |"
+echo "|---|---|---|---|---|---|---|---|"
+run_during_views "kelurahan progress" "/progres/$kelurahan" "$spv"
+run_during_views "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
 echo
 echo "$connections clients at a steady $rate requests/s in all (oha, open loop):"
 echo
