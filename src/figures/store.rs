@@ -1,5 +1,5 @@
-//! Importing figures: all rows or none, each date's figures within the importer's areas
-//! replaced, and the roll-ups of every date touched rebuilt in the same transaction. Where a
+//! Importing figures: all rows or none, the file's own units replaced on its own dates (nothing
+//! else), and the roll-ups of every date touched rebuilt in the same transaction. Where a
 //! roster import already derived a kelurahan's registered/active members for a date, a figures
 //! file for that date only sets its population.
 
@@ -15,7 +15,6 @@ use crate::auth::CurrentUser;
 use crate::db::schema::{figure_segments, figures, regions};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::error::AppError;
-use crate::regions::queries::area_range;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportSummary {
@@ -93,10 +92,7 @@ pub fn import(
     let dates: BTreeSet<NaiveDate> = rows.iter().map(|r| r.date).collect();
     let at = now();
     let summary = write_transaction(conn, |conn| -> Result<ImportSummary, ImportError> {
-        let mut replaced = 0;
-        for date in &dates {
-            replaced += delete_in_scope(conn, user, *date)?;
-        }
+        let replaced = delete_units(conn, rows)?;
         // Where a roster gave registered/active for a date, the file gives only the population.
         let from_roster: std::collections::HashSet<(String, NaiveDate)> = figures::table
             .filter(figures::figure_date.eq_any(&dates))
@@ -177,34 +173,24 @@ pub fn import(
     Ok(summary)
 }
 
-/// Deletes a date's figures within the user's areas (everything for an admin or the CLI).
-fn delete_in_scope(
-    conn: &mut DbConnection,
-    user: Option<&CurrentUser>,
-    date: NaiveDate,
-) -> QueryResult<usize> {
-    let Some(user) = user.filter(|u| !u.sees_everything()) else {
-        return diesel::delete(
-            figures::table
-                .filter(figures::figure_date.eq(date))
-                .filter(figures::source.eq("berkas")),
-        )
-        .execute(conn);
-    };
+/// Deletes the figures a file replaces: those of its own units on its own dates, and nothing
+/// else (another area's figures for the same date stay).
+fn delete_units(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<usize> {
+    let mut by_date: HashMap<NaiveDate, Vec<&str>> = HashMap::new();
+    for row in rows {
+        by_date.entry(row.date).or_default().push(&row.region_code);
+    }
     let mut deleted = 0;
-    for area in user.area_codes() {
-        let (low, high) = area_range(&area);
-        deleted += diesel::delete(
-            figures::table
-                .filter(figures::figure_date.eq(date))
-                .filter(figures::source.eq("berkas"))
-                .filter(
-                    figures::region_code.eq(&area).or(figures::region_code
-                        .ge(low)
-                        .and(figures::region_code.lt(high))),
-                ),
-        )
-        .execute(conn)?;
+    for (date, codes) in by_date {
+        for chunk in codes.chunks(5_000) {
+            deleted += diesel::delete(
+                figures::table
+                    .filter(figures::figure_date.eq(date))
+                    .filter(figures::source.eq("berkas"))
+                    .filter(figures::region_code.eq_any(chunk)),
+            )
+            .execute(conn)?;
+        }
     }
     Ok(deleted)
 }

@@ -176,11 +176,16 @@ fn too_many_columns(line: usize, limits: &Limits) -> String {
     )
 }
 
-/// The delimiter of a CSV: whichever of `;`, `,` and tab its first line has most of (`,` when
-/// none or tied).
+/// The delimiter of a CSV: whichever of `;`, `,` and tab its first ten lines have most of (`,`
+/// when none or tied). Ten lines, so a title row above the table does not decide it.
 pub(super) fn sniff_delimiter(head: &[u8]) -> u8 {
-    let first_line = head.split(|b| *b == b'\n').next().unwrap_or_default();
-    let count = |d: u8| first_line.iter().filter(|b| **b == d).count();
+    let lines: Vec<&[u8]> = head.split(|b| *b == b'\n').take(10).collect();
+    let count = |d: u8| -> usize {
+        lines
+            .iter()
+            .map(|line| line.iter().filter(|b| **b == d).count())
+            .sum()
+    };
     let (commas, semicolons, tabs) = (count(b','), count(b';'), count(b'\t'));
     if semicolons > commas && semicolons >= tabs {
         b';'
@@ -254,7 +259,8 @@ mod tests {
 
     #[test]
     fn delimiters() {
-        assert_eq!(sniff_delimiter(b"a;b;c,d\n1,2,3,4"), b';');
+        assert_eq!(sniff_delimiter(b"a;b;c,d\n1;2;3,4"), b';');
+        assert_eq!(sniff_delimiter(b"Data 2025, Kota\na;b;c\n1;2;3"), b';');
         assert_eq!(sniff_delimiter(b"a,b\n"), b',');
         assert_eq!(sniff_delimiter(b"a\tb\tc\n"), b'\t');
         assert_eq!(sniff_delimiter(b""), b',');

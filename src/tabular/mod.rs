@@ -7,6 +7,8 @@
 //! spreadsheet parser never runs inside the server.
 
 mod csv;
+pub mod dates;
+mod decode;
 mod xlsx;
 
 use std::fs::File;
@@ -94,6 +96,7 @@ impl Row {
 /// The rows of one file, read as they are asked for.
 pub struct Table {
     rows: csv::CsvRows<Box<dyn Read + Send>>,
+    delimiter: u8,
     size: u64,
     /// The CSV an XLSX was turned into; removed with the table.
     converted: Option<PathBuf>,
@@ -125,19 +128,15 @@ impl Table {
                 let size = file.metadata().map(|m| m.len()).unwrap_or(0);
                 Ok(Table {
                     rows: csv::CsvRows::new(reader(file), b',', limits, true),
+                    delimiter: b',',
                     size,
                     converted: guard.0.take(),
                 })
             }
             Format::Csv => {
                 let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-                let delimiter = csv::sniff_delimiter(&head);
-                let rest = std::io::Cursor::new(head).chain(file);
-                Ok(Table {
-                    rows: csv::CsvRows::new(Box::new(rest), delimiter, limits, false),
-                    size,
-                    converted: None,
-                })
+                let rest = std::io::Cursor::new(head.clone()).chain(file);
+                Ok(Table::text(&head, Box::new(rest), size, limits))
             }
             Format::Refused(message) => Err(message.into()),
         }
@@ -149,17 +148,43 @@ impl Table {
             return Err(message.into());
         }
         let size = bytes.len() as u64;
-        let delimiter = csv::sniff_delimiter(&bytes);
-        Ok(Table {
-            rows: csv::CsvRows::new(
-                Box::new(std::io::Cursor::new(bytes)),
-                delimiter,
-                limits,
-                false,
-            ),
+        let head = bytes[..bytes.len().min(64 * 1024)].to_vec();
+        Ok(Table::text(
+            &head,
+            Box::new(std::io::Cursor::new(bytes)),
+            size,
+            limits,
+        ))
+    }
+
+    /// A CSV in any of the encodings `decode` knows, read as UTF-8.
+    fn text(head: &[u8], input: Box<dyn Read + Send>, size: u64, limits: Limits) -> Table {
+        let (encoding, bom) = decode::sniff(head);
+        let (input, delimiter): (Box<dyn Read + Send>, u8) = if encoding == encoding_rs::UTF_8 {
+            // csv_core skips a UTF-8 BOM itself.
+            (input, csv::sniff_delimiter(head))
+        } else {
+            let (decoded, _) = encoding.decode_without_bom_handling(&head[bom..]);
+            let mut input = input;
+            let mut skipped = vec![0u8; bom];
+            let _ = input.read_exact(&mut skipped);
+            (
+                Box::new(decode::DecodingReader::new(input, encoding)),
+                csv::sniff_delimiter(decoded.as_bytes()),
+            )
+        };
+        Table {
+            rows: csv::CsvRows::new(input, delimiter, limits, false),
+            delimiter,
             size,
             converted: None,
-        })
+        }
+    }
+
+    /// Whether numbers in this file use a decimal comma and thousands dots: CSV separated by
+    /// semicolons, as spreadsheets save it where the comma is the decimal separator.
+    pub fn decimal_comma(&self) -> bool {
+        self.delimiter == b';'
     }
 
     /// The next row; `None` after the last one or after an error.
@@ -231,10 +256,7 @@ impl Format {
                  CSV UTF-8 lalu unggah lagi.",
             )
         } else if head.starts_with(b"\xFF\xFE") || head.starts_with(b"\xFE\xFF") {
-            Format::Refused(
-                "Berkas teks UTF-16 (\"Unicode Text\") belum dapat dibaca; simpan sebagai \
-                 CSV UTF-8 lalu unggah lagi.",
-            )
+            Format::Csv
         } else if head.contains(&0) {
             Format::Refused("Berkas ini bukan CSV atau XLSX.")
         } else {
@@ -256,16 +278,37 @@ mod tests {
 
     #[test]
     fn formats_that_are_not_read_say_what_to_do() {
-        for head in [
-            &b"\xD0\xCF\x11\xE0\xA1\xB1"[..],
-            b"\xFF\xFEk\0o\0",
-            b"ab\0cd",
-        ] {
+        for head in [&b"\xD0\xCF\x11\xE0\xA1\xB1"[..], b"ab\0cd"] {
             let err = Table::from_csv(head.to_vec(), Limits::FIGURES)
                 .err()
                 .unwrap();
             assert!(err.contains("unggah") || err.contains("bukan CSV"), "{err}");
         }
+    }
+
+    #[test]
+    fn csv_in_windows_1252_and_utf16_with_crlf_keeps_physical_lines() {
+        let cp1252 = b"judul\r\n\r\nkode;nama\r\n1;Caf\xe9\r\n".to_vec();
+        let table = Table::from_csv(cp1252, Limits::FIGURES).unwrap();
+        assert!(table.decimal_comma());
+        let rows: Vec<Row> = table.map(Result::unwrap).collect();
+        assert_eq!(rows[2].line, 4);
+        assert_eq!(rows[2].cells, ["1", "Café"]);
+        let utf16: Vec<u8> = [0xFF, 0xFE]
+            .into_iter()
+            .chain(
+                "kode\tnama\r\n2\tJalan\r\n"
+                    .encode_utf16()
+                    .flat_map(u16::to_le_bytes),
+            )
+            .collect();
+        let table = Table::from_csv(utf16, Limits::FIGURES).unwrap();
+        assert!(!table.decimal_comma());
+        let rows: Vec<Row> = table.map(Result::unwrap).collect();
+        assert_eq!(
+            (rows[1].line, rows[1].cells.clone()),
+            (2, vec!["2".into(), "Jalan".into()])
+        );
     }
 
     #[test]

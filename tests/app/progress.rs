@@ -140,7 +140,7 @@ async fn bandung_at_its_true_keaktifan_with_the_gap_in_people_and_drill_down() {
 }
 
 #[tokio::test]
-async fn roll_ups_are_ratios_of_sums_and_a_re_import_replaces_the_date() {
+async fn roll_ups_are_ratios_of_sums_and_a_re_import_replaces_only_its_units() {
     let app = spawn_app().await;
     app.sign_in_as("spv.coblong", Role::Supervisor, &["32.73.02"])
         .await;
@@ -186,8 +186,9 @@ async fn roll_ups_are_ratios_of_sums_and_a_re_import_replaces_the_date() {
         .await
         .unwrap();
     assert_eq!(
-        json["active"], 95,
-        "the date was replaced in the area, not added to"
+        json["active"],
+        95 + 700,
+        "Dago's figures replaced, Sekeloa's (not in the file) kept"
     );
     // A second date makes a trend.
     let csv = format!("{HEADER}\n32.73.02.1004,2025-03-31,120,100,97\n");
