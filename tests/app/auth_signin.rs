@@ -302,3 +302,54 @@ async fn a_spoofed_leftmost_forwarded_for_is_ignored() {
     let res = login_from(&app, "203.0.113.7, 198.51.100.9", "wayan", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn an_admin_sees_a_lock_and_lifts_it() {
+    let app = spawn_app().await;
+    let admin_id = app.sign_in_as("admin.kunci", Role::Admin, &[]).await;
+    let owner = new_client();
+    app.create_user("lupa.sandi", Role::Kader, &["32.73.02.1004"])
+        .await;
+    for _ in 0..5 {
+        let res = app
+            .login_with(&owner, "lupa.sandi", "bukan-sandinya-1")
+            .await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let res = app.login_with(&owner, "lupa.sandi", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let (status, html) = app.get_text("/admin/kunci").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("@lupa.sandi"), "{html}");
+    assert!(html.contains("127.0.0.1"), "{html}");
+    let clock = lock_clock(&app).await;
+    assert!(html.contains(&format!("{clock} WIB")), "{html}");
+    let key = "pair:127.0.0.1 lupa.sandi";
+    assert!(html.contains(&format!("name=\"kunci\" value=\"{key}\"")), "{html}");
+
+    let res = app.post_form("/admin/kunci/buka", &[("kunci", key)]).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&res), "/admin/kunci");
+    let (_, html) = app.get_text("/admin/kunci").await;
+    assert!(html.contains("Kunci dibuka"), "{html}");
+    assert!(!html.contains("@lupa.sandi"), "{html}");
+    let audited: i64 = app
+        .with_conn(move |conn| {
+            use pesiar::db::schema::audit_log;
+            audit_log::table
+                .filter(audit_log::action.eq("login.unlock"))
+                .filter(audit_log::entity_id.eq(key))
+                .filter(audit_log::actor_user_id.eq(admin_id))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(audited, 1);
+    let res = app.login_with(&owner, "lupa.sandi", PASSWORD).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    // Not for anyone else.
+    let res = app.get_with(&owner, "/admin/kunci").await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+}
