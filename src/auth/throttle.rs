@@ -187,7 +187,11 @@ pub fn count(conn: &mut DbConnection, key: &Key, now: NaiveDateTime) -> QueryRes
 
 /// Counts one attempt against each key in order, stopping at the first that refuses it (so an
 /// attempt refused for its account-and-address does not count against the account everywhere).
-pub fn count_all(conn: &mut DbConnection, keys: &[Key], now: NaiveDateTime) -> QueryResult<Verdict> {
+pub fn count_all(
+    conn: &mut DbConnection,
+    keys: &[Key],
+    now: NaiveDateTime,
+) -> QueryResult<Verdict> {
     for key in keys {
         if let Verdict::Locked(until) = count(conn, key, now)? {
             return Ok(Verdict::Locked(until));
@@ -243,7 +247,11 @@ pub struct Lock {
 }
 
 /// Locks in force now, the latest ending first.
-pub fn current_locks(conn: &mut DbConnection, now: NaiveDateTime, limit: i64) -> QueryResult<Vec<Lock>> {
+pub fn current_locks(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<Lock>> {
     let rows = login_failures::table
         .filter(login_failures::locked_until.gt(now))
         .order((

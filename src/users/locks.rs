@@ -37,7 +37,9 @@ pub struct LockRow {
 impl From<Lock> for LockRow {
     fn from(lock: Lock) -> Self {
         let (kind, account, address) = match lock.key {
-            Some(Key::AccountAt { username, address }) => ("akun dari satu alamat", username, address),
+            Some(Key::AccountAt { username, address }) => {
+                ("akun dari satu alamat", username, address)
+            }
             Some(Key::Address(address)) => ("semua akun dari satu alamat", String::new(), address),
             Some(Key::Account(username)) => ("akun dari semua alamat", username, String::new()),
             Some(Key::PasswordChange(username)) => ("ganti kata sandi", username, String::new()),

@@ -117,7 +117,12 @@ mod tests {
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }
-        for good in ["/", "/wilayah/32.73?x=1", "/rumah-tangga?q=jalan%20merdeka", "/a%2Fb"] {
+        for good in [
+            "/",
+            "/wilayah/32.73?x=1",
+            "/rumah-tangga?q=jalan%20merdeka",
+            "/a%2Fb",
+        ] {
             assert_eq!(safe_next(good), Some(good), "{good:?}");
         }
     }

@@ -84,7 +84,11 @@ async fn next_never_leaves_the_site_after_login() {
     let res = app
         .post_form(
             "/login",
-            &[("username", "tamu"), ("password", "salah"), ("next", "//host")],
+            &[
+                ("username", "tamu"),
+                ("password", "salah"),
+                ("next", "//host"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
@@ -209,7 +213,12 @@ async fn the_password_change_form_is_throttled() {
     for _ in 0..5 {
         let res = attempt("tebakan-salah-1").await;
         assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(res.text().await.unwrap().contains("Kata sandi saat ini salah."));
+        assert!(
+            res.text()
+                .await
+                .unwrap()
+                .contains("Kata sandi saat ini salah.")
+        );
     }
     let res = attempt(PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
@@ -326,7 +335,10 @@ async fn an_admin_sees_a_lock_and_lifts_it() {
     let clock = lock_clock(&app).await;
     assert!(html.contains(&format!("{clock} WIB")), "{html}");
     let key = "pair:127.0.0.1 lupa.sandi";
-    assert!(html.contains(&format!("name=\"kunci\" value=\"{key}\"")), "{html}");
+    assert!(
+        html.contains(&format!("name=\"kunci\" value=\"{key}\"")),
+        "{html}"
+    );
 
     let res = app.post_form("/admin/kunci/buka", &[("kunci", key)]).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
