@@ -118,7 +118,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("tidak dapat membuka {}: {e}", config.bind))?;
     let settings = Settings {
         secure_cookies: config.secure_cookies,
-        behind_proxy: config.behind_proxy,
+        trusted_proxies: config.trusted_proxies,
     };
     tracing::info!(
         bind = %config.bind,

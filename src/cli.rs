@@ -47,7 +47,12 @@ pub struct GlobalOptions {
     #[arg(long, env = "PESIAR_SECURE_COOKIES", global = true, action = ArgAction::Set,
           value_parser = BoolishValueParser::new())]
     pub secure_cookies: Option<bool>,
-    /// Trust X-Forwarded-For for the client address (only behind your own reverse proxy).
+    /// Number of reverse-proxy hops in front of pesiar (each appends to X-Forwarded-For); the
+    /// client address is that many entries from the right of X-Forwarded-For [default: 0, the
+    /// TCP peer].
+    #[arg(long, env = "PESIAR_TRUSTED_PROXIES", global = true)]
+    pub trusted_proxies: Option<usize>,
+    /// Same as `--trusted-proxies 1` (kept for existing deployments).
     #[arg(long, env = "PESIAR_BEHIND_PROXY", global = true, action = ArgAction::Set,
           value_parser = BoolishValueParser::new())]
     pub behind_proxy: Option<bool>,
@@ -150,7 +155,9 @@ impl GlobalOptions {
             bind: self.bind.clone(),
             secret_key: self.secret_key.clone().filter(|s| !s.is_empty()),
             secure_cookies: self.secure_cookies.unwrap_or(default_secure),
-            behind_proxy: self.behind_proxy.unwrap_or(false),
+            trusted_proxies: self
+                .trusted_proxies
+                .unwrap_or(usize::from(self.behind_proxy.unwrap_or(false))),
         })
     }
 }
@@ -546,7 +553,7 @@ mod tests {
         assert!(cli.command.is_none());
         let config = cli.options.config("pesiar.db", true).unwrap();
         assert!(config.secure_cookies);
-        assert!(!config.behind_proxy);
+        assert_eq!(config.trusted_proxies, 0);
         let demo = parse(&["demo"]).options.config("demo.db", false).unwrap();
         assert!(!demo.secure_cookies);
     }
@@ -562,8 +569,23 @@ mod tests {
             let cli = parse(&["serve", "--secure-cookies", text, "--behind-proxy", text]);
             let config = cli.options.config("pesiar.db", true).unwrap();
             assert_eq!(config.secure_cookies, value, "{text}");
-            assert_eq!(config.behind_proxy, value, "{text}");
+            assert_eq!(config.trusted_proxies, usize::from(value), "{text}");
         }
+    }
+
+    #[test]
+    fn trusted_proxies_counts_hops_and_wins_over_behind_proxy() {
+        let config = parse(&["--trusted-proxies", "2"])
+            .options
+            .config("pesiar.db", true)
+            .unwrap();
+        assert_eq!(config.trusted_proxies, 2);
+        let config = parse(&["--behind-proxy", "true", "--trusted-proxies", "0"])
+            .options
+            .config("pesiar.db", true)
+            .unwrap();
+        assert_eq!(config.trusted_proxies, 0);
+        assert!(Cli::try_parse_from(["pesiar", "--trusted-proxies", "-1"]).is_err());
     }
 
     #[test]

@@ -11,8 +11,14 @@ use anyhow::{Context, bail};
 pub const SESSION_IDLE_MINUTES: i64 = 180;
 /// Absolute session lifetime: one working day, whatever the activity.
 pub const SESSION_ABSOLUTE_HOURS: i64 = 12;
-/// Login throttling: this many failures within the window lock the username or address.
+/// Login throttling (see `auth::throttle`): attempts within `LOGIN_LOCK_MINUTES` for one account
+/// from one address (and on one account's password-change form), …
 pub const LOGIN_MAX_FAILURES: i32 = 5;
+/// … for one account from any address, …
+pub const LOGIN_MAX_FAILURES_ACCOUNT: i32 = 20;
+/// … and from one address for any account (a carrier NAT puts many field workers behind one).
+pub const LOGIN_MAX_FAILURES_ADDRESS: i32 = 100;
+/// The window attempts are counted in, and how long a key stays locked once it reaches its limit.
 pub const LOGIN_LOCK_MINUTES: i64 = 15;
 
 /// Where the data lives; the backend is chosen once, from the URL scheme.
@@ -67,8 +73,9 @@ pub struct Config {
     pub bind: String,
     pub secret_key: Option<String>,
     pub secure_cookies: bool,
-    /// Take the client address from `X-Forwarded-For` (only behind a trusted reverse proxy).
-    pub behind_proxy: bool,
+    /// Reverse-proxy hops in front of pesiar: the client address is this many entries from the
+    /// right of `X-Forwarded-For` (0: the TCP peer).
+    pub trusted_proxies: usize,
 }
 
 impl Config {

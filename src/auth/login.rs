@@ -1,9 +1,12 @@
 //! One login attempt, from username and password to a new session or a refusal. Every refusal
-//! looks the same to the person trying, whatever the reason.
+//! of a checked password looks the same to the person trying, whatever the reason; an attempt
+//! refused by throttling says until when.
 
+use chrono::NaiveDateTime;
 use diesel::QueryResult;
 
-use super::{password, sessions, throttle};
+use super::throttle::{self, Verdict};
+use super::{password, sessions};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::users::queries as user_queries;
 
@@ -14,7 +17,8 @@ pub enum LoginOutcome {
         must_change_password: bool,
     },
     Refused,
-    Locked,
+    /// Refused before any password check, until then (UTC).
+    Locked(NaiveDateTime),
 }
 
 pub fn attempt(
@@ -23,13 +27,11 @@ pub fn attempt(
     password_attempt: &str,
     address: &str,
 ) -> QueryResult<LoginOutcome> {
-    let keys = [
-        throttle::username_key(username),
-        throttle::address_key(address),
-    ];
-    if throttle::any_locked(conn, &keys, now())? {
-        password::verify_dummy(password_attempt);
-        return Ok(LoginOutcome::Locked);
+    let keys = throttle::login_keys(username, address);
+    // Counted before the check, in one write transaction: parallel guesses cannot all pass.
+    let verdict = write_transaction(conn, |conn| throttle::count_all(conn, &keys, now()))?;
+    if let Verdict::Locked(until) = verdict {
+        return Ok(LoginOutcome::Locked(until));
     }
     let user = user_queries::find_by_username(conn, username)?;
     let accepted = match &user {
@@ -41,19 +43,17 @@ pub fn attempt(
     };
     match user {
         Some(user) if accepted => write_transaction(conn, |conn| {
-            throttle::clear(conn, &keys[0])?;
+            let [pair, address, account] = &keys;
+            throttle::clear(conn, pair)?;
+            throttle::uncount(conn, address)?;
+            throttle::uncount(conn, account)?;
             let token = sessions::create(conn, user.id)?;
             Ok(LoginOutcome::Success {
                 token,
                 must_change_password: user.must_change_password,
             })
         }),
-        _ => write_transaction(conn, |conn| {
-            let at = now();
-            for key in &keys {
-                throttle::record_failure(conn, key, at)?;
-            }
-            Ok(LoginOutcome::Refused)
-        }),
+        // Already counted.
+        _ => Ok(LoginOutcome::Refused),
     }
 }

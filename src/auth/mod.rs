@@ -1,6 +1,7 @@
 //! Signing in and out: password hashing, login throttling, server-side sessions, and the
 //! signed-in user every handler works with.
 
+pub mod address;
 pub mod login;
 pub mod password;
 pub mod routes;

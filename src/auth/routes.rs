@@ -7,8 +7,9 @@ use askama::Template;
 use serde::Deserialize;
 
 use super::login::{LoginOutcome, attempt};
+use super::throttle::{self, Key, Verdict};
 use super::{CurrentUser, password, sessions};
-use crate::db::Db;
+use crate::db::{Db, now, write_transaction};
 use crate::error::AppError;
 use crate::users::forms::{PasswordForm, check_password};
 use crate::users::queries as user_queries;
@@ -26,7 +27,7 @@ pub fn register(routes: &mut Routes) {
         .post("/akun/password", Access::SignedIn, password_submit);
 }
 
-const LOGIN_REFUSED: &str = "Gagal masuk. Periksa nama pengguna dan kata sandi. Setelah 5 kali gagal, akun dan alamat ini dikunci 15 menit.";
+const LOGIN_REFUSED: &str = "Gagal masuk. Periksa nama pengguna dan kata sandi. Setelah 5 kali gagal, akun ini dikunci 15 menit di jaringan ini.";
 
 #[derive(Template)]
 #[template(path = "auth/login.html")]
@@ -34,7 +35,7 @@ struct LoginPage {
     page: Page,
     username: String,
     next: String,
-    error: Option<&'static str>,
+    error: Option<String>,
     notice: Option<&'static str>,
     /// A form that was posted after the session expired: where it went and what it carried.
     replay_path: String,
@@ -104,16 +105,6 @@ async fn login_form(
     render(StatusCode::OK, &page)
 }
 
-fn client_address(req: &HttpRequest, settings: &Settings) -> String {
-    let info = req.connection_info();
-    let address = if settings.behind_proxy {
-        info.realip_remote_addr()
-    } else {
-        info.peer_addr()
-    };
-    address.unwrap_or("unknown").to_string()
-}
-
 async fn login_submit(
     req: HttpRequest,
     form: web::Form<LoginForm>,
@@ -123,7 +114,7 @@ async fn login_submit(
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
     let username = form.username.trim().to_lowercase();
-    let address = client_address(&req, &settings);
+    let address = super::address::client_address(&req, &settings);
     let outcome = {
         let username = username.clone();
         db.run(move |conn| {
@@ -131,7 +122,7 @@ async fn login_submit(
         })
         .await?
     };
-    let status = match outcome {
+    let (status, error) = match outcome {
         LoginOutcome::Success {
             token,
             must_change_password,
@@ -159,14 +150,17 @@ async fn login_submit(
             };
             return Ok(see_other(target));
         }
-        LoginOutcome::Refused => StatusCode::UNAUTHORIZED,
-        LoginOutcome::Locked => StatusCode::TOO_MANY_REQUESTS,
+        LoginOutcome::Refused => (StatusCode::UNAUTHORIZED, LOGIN_REFUSED.to_string()),
+        LoginOutcome::Locked(until) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            throttle::locked_message(&until),
+        ),
     };
     let page = LoginPage {
         page: Page::from_request(&req),
         username: form.username.chars().take(64).collect(),
         next: safe_next(&form.next).unwrap_or("").to_string(),
-        error: Some(LOGIN_REFUSED),
+        error: Some(error),
         notice: None,
         replay_path: safe_next(&form.replay_path).unwrap_or("").to_string(),
         replay_body: form.replay_body,
@@ -230,14 +224,24 @@ async fn password_submit(
         );
     }
     let user_id = user.id;
+    let key = Key::password_change(&user.username);
     let outcome = db
         .run(move |conn| {
+            // Counted before the check, as at login: a stolen session cannot guess on.
+            let verdict = write_transaction(conn, |conn| throttle::count(conn, &key, now()))?;
+            if let Verdict::Locked(until) = verdict {
+                let mut errors = FieldErrors::default();
+                errors.add("current_password", throttle::locked_message(&until));
+                return Ok(Err((StatusCode::TOO_MANY_REQUESTS, errors)));
+            }
             let stored = user_queries::find(conn, user_id)?.ok_or(AppError::Unauthorized)?;
-            if !password::verify(&form.current_password, &stored.password_hash) {
+            if password::verify(&form.current_password, &stored.password_hash) {
+                throttle::clear(conn, &key)?;
+            } else {
                 errors.add("current_password", "Kata sandi saat ini salah.");
             }
             if !errors.is_empty() {
-                return Ok(Err(errors));
+                return Ok(Err((StatusCode::UNPROCESSABLE_ENTITY, errors)));
             }
             let hash = password::hash(&form.new_password)?;
             user_queries::set_password(conn, user_id, &hash, false, Some(user_id))?;
@@ -251,8 +255,8 @@ async fn password_submit(
             session::set_flash(&session, "Kata sandi berhasil diganti.");
             Ok(see_other("/"))
         }
-        Err(errors) => render(
-            StatusCode::UNPROCESSABLE_ENTITY,
+        Err((status, errors)) => render(
+            status,
             &PasswordPage {
                 page: Page::from_request(&req),
                 must_change: user.must_change_password,

@@ -1,6 +1,7 @@
 //! Users, their roles and their areas. A user's areas are region codes; scope is the code prefix.
 
 pub mod forms;
+pub mod locks;
 pub mod queries;
 pub mod routes;
 

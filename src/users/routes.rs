@@ -31,6 +31,7 @@ pub fn register(routes: &mut Routes) {
         .post("/admin/pengguna/{id}/nonaktifkan", ADMIN, disable)
         .post("/admin/pengguna/{id}/aktifkan", ADMIN, enable)
         .post("/admin/pengguna/{id}/kata-sandi", ADMIN, reset_password);
+    super::locks::register(routes, ADMIN);
 }
 
 pub struct RoleOption {

@@ -60,10 +60,34 @@ pub fn non_empty(value: &str) -> Option<&str> {
     (!value.is_empty()).then_some(value)
 }
 
-/// A local path to go back to after login; anything else (another host, `//evil`) is dropped.
+/// A local path to go back to after login, or `None` for anything a browser could take off the
+/// site. The value must start with one `/` and hold only visible ASCII (no control characters,
+/// whitespace or non-ASCII: browsers strip tabs and newlines from URLs, so `/\t/host` is
+/// `//host` to them, and a newline cannot go in a header at all). No backslash (`/\host` is
+/// `//host` to browsers) and no `//` anywhere, checked again after each round of
+/// percent-decoding, so that nothing decodes into a scheme-relative or backslashed URL.
 pub fn safe_next(next: &str) -> Option<&str> {
-    let next = next.trim();
-    (next.starts_with('/') && !next.starts_with("//") && !next.contains('\\')).then_some(next)
+    let visible = |s: &str| s.bytes().all(|b| b.is_ascii_graphic());
+    let tricky = |s: &str| s.contains("//") || s.contains('\\');
+    if !next.starts_with('/') || !visible(next) || tricky(next) {
+        return None;
+    }
+    // Three rounds cover double and triple encoding; a value still changing after them is
+    // refused (no page of ours needs that).
+    let mut current = next.to_string();
+    for _ in 0..4 {
+        let decoded = percent_encoding::percent_decode_str(&current)
+            .decode_utf8_lossy()
+            .into_owned();
+        if decoded == current {
+            return Some(next);
+        }
+        if tricky(&decoded) || decoded.chars().any(char::is_control) {
+            return None;
+        }
+        current = decoded;
+    }
+    None
 }
 
 #[cfg(test)]
@@ -77,6 +101,30 @@ mod tests {
         assert_eq!(safe_next("https://evil.example"), None);
         assert_eq!(safe_next("/\\evil"), None);
         assert_eq!(safe_next(""), None);
+        for bad in [
+            "/\t/host/x",
+            "/\n/x",
+            "/ /x",
+            " /x",
+            "/x\u{a0}",
+            "/%2F/host",
+            "/%2f%2fhost",
+            "/%5Chost",
+            "/%252F%252Fhost",
+            "/%25252F%25252Fhost",
+            "/%09/host",
+            "/a//b",
+        ] {
+            assert_eq!(safe_next(bad), None, "{bad:?}");
+        }
+        for good in [
+            "/",
+            "/wilayah/32.73?x=1",
+            "/rumah-tangga?q=jalan%20merdeka",
+            "/a%2Fb",
+        ] {
+            assert_eq!(safe_next(good), Some(good), "{good:?}");
+        }
     }
 
     #[test]

@@ -28,7 +28,9 @@ pub fn see_other(location: &str) -> HttpResponse {
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub secure_cookies: bool,
-    pub behind_proxy: bool,
+    /// Reverse-proxy hops in front of pesiar, each appending to `X-Forwarded-For` (0: none;
+    /// the client address is then the TCP peer). See `auth::address`.
+    pub trusted_proxies: usize,
 }
 
 /// Percent-encodes a value for use in a query string.

@@ -41,6 +41,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/admin/pengguna/{id}/nonaktifkan", ADMIN),
     ("POST", "/admin/pengguna/{id}/aktifkan", ADMIN),
     ("POST", "/admin/pengguna/{id}/kata-sandi", ADMIN),
+    ("GET", "/admin/kunci", ADMIN),
+    ("POST", "/admin/kunci/buka", ADMIN),
     ("GET", "/rumah-tangga", Rule::SignedIn),
     ("POST", "/rumah-tangga/cari", Rule::SignedIn),
     ("GET", "/rumah-tangga/baru", FIELD),

@@ -305,13 +305,33 @@ pub fn spawn_with_key(
     secure_cookies: bool,
     key: actix_web::cookie::Key,
 ) -> TestApp {
+    let settings = Settings {
+        secure_cookies,
+        trusted_proxies: 0,
+    };
+    spawn_configured(db, database, settings, key)
+}
+
+/// Behind `hops` reverse proxies: the client address comes from `X-Forwarded-For`.
+pub async fn spawn_behind_proxies(hops: usize) -> TestApp {
+    let database = test_database();
+    let db = Db::connect(&database.url).expect("pool");
+    let settings = Settings {
+        secure_cookies: false,
+        trusted_proxies: hops,
+    };
+    spawn_configured(db, database, settings, actix_web::cookie::Key::generate())
+}
+
+pub fn spawn_configured(
+    db: Db,
+    database: TestDatabase,
+    settings: Settings,
+    key: actix_web::cookie::Key,
+) -> TestApp {
     use_built_binary();
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
-    let settings = Settings {
-        secure_cookies,
-        behind_proxy: false,
-    };
     let server = pesiar::app::server(db.clone(), settings, key.clone(), listener).expect("server");
     let handle = server.handle();
     tokio::spawn(server);

@@ -4,6 +4,7 @@
 mod access;
 mod attack;
 mod auth;
+mod auth_signin;
 mod browser;
 mod cli;
 mod contrast;
