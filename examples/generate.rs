@@ -217,8 +217,10 @@ fn main() -> anyhow::Result<()> {
         pesiar::tabular::Limits::FIGURES,
     )
     .map_err(anyhow::Error::msg)?;
-    let rows = pesiar::figures::parse::parse_rows(table)
-        .map_err(|e| anyhow::anyhow!("{} bad rows", e.len()))?;
+    let rows = pesiar::figures::parse::parse_rows(table, false, pesiar::web::today())
+        .into_result()
+        .map_err(|e| anyhow::anyhow!("{} bad rows", e.len()))?
+        .rows;
     match pesiar::figures::store::import(&mut conn, &rows, None, "bench") {
         Ok(summary) => eprintln!(
             "figures: {} rows on {} dates",

@@ -322,8 +322,9 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
     };
     let table = crate::tabular::Table::open(file, crate::tabular::Limits::FIGURES)
         .map_err(|e| anyhow::anyhow!(e))?;
-    let rows = match parse::parse_rows(table) {
-        Ok(rows) => rows,
+    let decimal_comma = table.decimal_comma();
+    let parsed = match parse::parse_rows(table, decimal_comma, crate::web::today()).into_result() {
+        Ok(parsed) => parsed,
         Err(errors) => {
             report(&errors);
             bail!("{} kesalahan; tidak ada yang diimpor", errors.len());
@@ -334,13 +335,14 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    match store::import(&mut conn, &rows, None, &name) {
+    match store::import(&mut conn, &parsed.rows, None, &name) {
         Ok(summary) => {
             println!(
-                "{} baris diimpor untuk {} tanggal ({} baris lama diganti).",
+                "{} baris diimpor untuk {} tanggal ({} baris lama diganti).{}",
                 summary.rows,
                 summary.dates.len(),
-                summary.replaced
+                summary.replaced,
+                parsed.notes()
             );
             Ok(())
         }

@@ -1,6 +1,8 @@
-//! Reading a figures file: CSV (comma or semicolon, optional BOM) or XLSX (first sheet), header
-//! `kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif` plus optional
-//! `terdaftar_<segmen>` / `aktif_<segmen>`. Every row is checked; any error rejects the file.
+//! Reading a figures file (through `tabular`: CSV in the usual encodings and separators, or
+//! XLSX): the header row found within the first rows, its names matched as offices write them
+//! (`Kode Wilayah`, `Jumlah Penduduk`…), title rows above it and totals rows skipped and
+//! reported, every cell checked. Counts are exact or refused (`tabular::numbers`); any error
+//! rejects the file.
 
 use std::collections::HashSet;
 
@@ -8,9 +10,8 @@ use chrono::NaiveDate;
 
 use super::{FigureRow, RowError};
 use crate::members::Segment;
-use crate::members::forms::parse_date;
-use crate::regions::{Level, RegionCode};
-use crate::tabular::Row;
+use crate::regions::desa_code;
+use crate::tabular::{Row, dates, numbers};
 
 pub const REQUIRED: [&str; 5] = [
     "kode_wilayah",
@@ -20,6 +21,63 @@ pub const REQUIRED: [&str; 5] = [
     "peserta_aktif",
 ];
 
+/// The names each required column goes by, after `normalize`.
+const ALIASES: [&[&str]; 5] = [
+    &[
+        "kode_wilayah",
+        "kode",
+        "kode_wil",
+        "kd_wilayah",
+        "kode_desa",
+        "kode_kelurahan",
+        "kode_desa_kelurahan",
+        "kode_kemendagri",
+    ],
+    &[
+        "tanggal",
+        "tgl",
+        "tanggal_data",
+        "per_tanggal",
+        "posisi_tanggal",
+    ],
+    &[
+        "penduduk",
+        "jumlah_penduduk",
+        "jml_penduduk",
+        "total_penduduk",
+    ],
+    &[
+        "peserta_terdaftar",
+        "jumlah_peserta",
+        "jml_peserta",
+        "peserta_jkn",
+        "jumlah_peserta_terdaftar",
+        "terdaftar",
+    ],
+    &[
+        "peserta_aktif",
+        "jumlah_peserta_aktif",
+        "jml_peserta_aktif",
+        "peserta_jkn_aktif",
+        "aktif",
+    ],
+];
+
+/// How far down the header row may be (title rows above it are skipped).
+const HEADER_WITHIN: usize = 10;
+/// Registered members above this many times the population is worth a second look.
+const REGISTERED_OVER_POPULATION: f64 = 1.1;
+
+/// A header cell as compared: lower case, runs of anything but letters and digits as one `_`.
+fn normalize(name: &str) -> String {
+    name.trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
 enum Column {
     Required(usize),
     SegmentRegistered(Segment),
@@ -27,70 +85,153 @@ enum Column {
     Ignored,
 }
 
-fn parse_count(raw: &str) -> Result<i64, &'static str> {
-    // Thousands separators as people type them: 2.591.763 or 2,591,763 or 2 591 763.
-    let cleaned: String = raw
-        .chars()
-        .filter(|c| !matches!(c, '.' | ',' | ' '))
-        .collect();
-    if cleaned.is_empty() {
-        return Err("wajib diisi");
+fn column_of(name: &str) -> Column {
+    if let Some(i) = ALIASES.iter().position(|names| names.contains(&name)) {
+        Column::Required(i)
+    } else if let Some(seg) = name.strip_prefix("terdaftar_").and_then(Segment::parse) {
+        Column::SegmentRegistered(seg)
+    } else if let Some(seg) = name.strip_prefix("aktif_").and_then(Segment::parse) {
+        Column::SegmentActive(seg)
+    } else {
+        Column::Ignored
     }
-    if !cleaned.bytes().all(|b| b.is_ascii_digit()) {
-        return Err("harus bilangan bulat tidak negatif");
-    }
-    cleaned
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n <= 1_000_000_000)
-        .ok_or("angka terlalu besar")
 }
 
-/// Checks every row of a file (a `tabular::Table`, header first); returns the rows, or every
-/// problem found. A file that cannot be read past some row is one error at that row.
+/// A read file: its rows, where the header was, and what was left out and why.
+#[derive(Debug, Default)]
+pub struct ParsedFile {
+    pub rows: Vec<FigureRow>,
+    pub header_line: usize,
+    /// Rows skipped: (line, why) — title rows above the header, totals rows.
+    pub skipped: Vec<(usize, String)>,
+    /// Header cells matching no column.
+    pub ignored_columns: Vec<String>,
+    /// Rows that import but deserve a look (registered far above the population).
+    pub warnings: Vec<RowError>,
+    /// Every problem found; a file with any imports nothing.
+    pub errors: Vec<RowError>,
+}
+
+impl ParsedFile {
+    fn refused(error: RowError) -> Self {
+        Self {
+            errors: vec![error],
+            ..Self::default()
+        }
+    }
+
+    /// The file if it has no errors, else the errors.
+    pub fn into_result(self) -> Result<ParsedFile, Vec<RowError>> {
+        if self.errors.is_empty() {
+            Ok(self)
+        } else {
+            Err(self.errors)
+        }
+    }
+    /// What a person should know beside the figures imported: rows skipped, columns ignored,
+    /// warnings (a few of each), as one sentence after another.
+    pub fn notes(&self) -> String {
+        let mut notes = String::new();
+        if !self.skipped.is_empty() {
+            let lines: Vec<String> = self
+                .skipped
+                .iter()
+                .take(5)
+                .map(|(l, why)| format!("{l} ({why})"))
+                .collect();
+            notes.push_str(&format!(
+                " Baris judul di baris {}; {} baris dilewati: {}{}.",
+                self.header_line,
+                self.skipped.len(),
+                lines.join(", "),
+                if self.skipped.len() > 5 { ", …" } else { "" }
+            ));
+        }
+        if !self.ignored_columns.is_empty() {
+            notes.push_str(&format!(
+                " Kolom yang tidak dipakai: {}.",
+                self.ignored_columns
+                    .iter()
+                    .take(10)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        for w in self.warnings.iter().take(5) {
+            notes.push_str(&format!(" Perhatian, baris {}: {}", w.line, w.message));
+        }
+        if self.warnings.len() > 5 {
+            notes.push_str(&format!(
+                " (dan {} peringatan lain)",
+                self.warnings.len() - 5
+            ));
+        }
+        notes
+    }
+}
+
+/// Whether a row is a totals row (`JUMLAH`, `TOTAL`… where the code should be).
+fn is_totals(code: &str) -> bool {
+    let word = normalize(code);
+    ["jumlah", "total", "grand_total", "sub_total", "subtotal"]
+        .iter()
+        .any(|t| word == *t || word.starts_with(&format!("{t}_")))
+}
+
+/// Checks every row of a file (a `tabular::Table`): the valid rows, and every problem found
+/// (the region checks that need the database come after, in `store::region_errors`).
+/// `decimal_comma`: the file writes decimals with a comma (a semicolon CSV). A file that
+/// cannot be read past some row is one error there.
 pub fn parse_rows(
-    mut table: impl Iterator<Item = Result<Row, String>>,
-) -> Result<Vec<FigureRow>, Vec<RowError>> {
-    let header = match table.next() {
-        Some(Ok(row)) => row,
-        Some(Err(message)) => return Err(vec![RowError::new(1, "", message)]),
-        None => return Err(vec![RowError::new(1, "", "Berkas kosong.")]),
-    };
-    let header_line = header.line;
-    let header = header.cells;
-    let names: Vec<String> = header.iter().map(|h| h.trim().to_lowercase()).collect();
-    let columns: Vec<Column> = names
-        .iter()
-        .map(|name| {
-            if let Some(i) = REQUIRED.iter().position(|r| r == name) {
-                Column::Required(i)
-            } else if let Some(seg) = name.strip_prefix("terdaftar_").and_then(Segment::parse) {
-                Column::SegmentRegistered(seg)
-            } else if let Some(seg) = name.strip_prefix("aktif_").and_then(Segment::parse) {
-                Column::SegmentActive(seg)
-            } else {
-                Column::Ignored
+    table: impl Iterator<Item = Result<Row, String>>,
+    decimal_comma: bool,
+    today: NaiveDate,
+) -> ParsedFile {
+    let mut table = table.peekable();
+    let mut parsed = ParsedFile::default();
+    let mut looked_at = Vec::new();
+    let header = loop {
+        match table.next() {
+            Some(Ok(row)) if row.is_blank() => continue,
+            Some(Ok(row)) => {
+                let names: Vec<String> = row.cells.iter().map(|c| normalize(c)).collect();
+                let found = ALIASES
+                    .iter()
+                    .filter(|names_of| names.iter().any(|n| names_of.contains(&n.as_str())))
+                    .count();
+                if found == REQUIRED.len() {
+                    break (row.line, row.cells, names);
+                }
+                looked_at.push((row.line, found, row.cells.join(" ")));
+                if looked_at.len() >= HEADER_WITHIN {
+                    return ParsedFile::refused(no_header(&looked_at));
+                }
             }
-        })
-        .collect();
-    let missing: Vec<&str> = REQUIRED
-        .iter()
-        .filter(|r| !names.iter().any(|n| n == *r))
-        .copied()
-        .collect();
-    if !missing.is_empty() {
-        return Err(vec![RowError::new(
-            header_line,
-            &missing.join(", "),
-            format!(
-                "Kolom wajib tidak ada. Baris judul harus memuat: {}.",
-                REQUIRED.join(",")
-            ),
-        )]);
+            Some(Err(message)) => return ParsedFile::refused(RowError::new(0, "", message)),
+            None if looked_at.is_empty() => {
+                return ParsedFile::refused(RowError::new(1, "", "Berkas kosong."));
+            }
+            None => return ParsedFile::refused(no_header(&looked_at)),
+        }
+    };
+    let (header_line, header_cells, names) = header;
+    parsed.header_line = header_line;
+    for (line, _, text) in looked_at {
+        let text: String = text.chars().take(60).collect();
+        parsed
+            .skipped
+            .push((line, format!("di atas baris judul: \"{}\"", text.trim())));
+    }
+    let columns: Vec<Column> = names.iter().map(|n| column_of(n)).collect();
+    for (cell, column) in header_cells.iter().zip(&columns) {
+        if matches!(column, Column::Ignored) && !cell.trim().is_empty() {
+            parsed.ignored_columns.push(cell.trim().to_string());
+        }
     }
     let mut errors = Vec::new();
-    let mut rows = Vec::new();
     let mut seen: HashSet<(String, NaiveDate)> = HashSet::new();
+    let jkn_start = NaiveDate::from_ymd_opt(2014, 1, 1).unwrap_or_default();
     for row in table {
         let Row { line, cells } = match row {
             Ok(row) => row,
@@ -113,7 +254,7 @@ pub fn parse_rows(
                     if cell.is_empty() {
                         continue;
                     }
-                    match parse_count(cell) {
+                    match numbers::parse_count(cell, decimal_comma) {
                         Ok(n) => {
                             let entry = match segments.iter_mut().find(|(s, _, _)| s == seg) {
                                 Some(e) => e,
@@ -134,36 +275,51 @@ pub fn parse_rows(
                 Column::Ignored => {}
             }
         }
-        let code = match RegionCode::parse(&required[0]) {
-            Some(code) if code.level() == Level::DesaKelurahan => Some(code.to_string()),
-            Some(_) => {
-                errors.push(RowError::new(
-                    line,
-                    "kode_wilayah",
-                    "Harus kode desa/kelurahan (PP.KK.CC.DDDD).",
-                ));
-                None
-            }
+        if is_totals(&required[0]) {
+            parsed.skipped.push((line, "baris jumlah".into()));
+            continue;
+        }
+        let code = match desa_code(&required[0]) {
+            Some(code) => Some(code),
             None => {
                 errors.push(RowError::new(
                     line,
                     "kode_wilayah",
                     format!(
-                        "Kode wilayah tidak valid: {:?}.",
+                        "Bukan kode desa/kelurahan (contoh 32.73.02.1004 atau 3273021004): {:?}.",
                         required[0].chars().take(20).collect::<String>()
                     ),
                 ));
                 None
             }
         };
-        let date = parse_date(&required[1]);
-        if date.is_none() {
-            errors.push(RowError::new(line, "tanggal", "Tanggal harus YYYY-MM-DD."));
-        }
+        let date = match dates::parse(&required[1], today) {
+            Ok(d) if d > today => {
+                errors.push(RowError::new(
+                    line,
+                    "tanggal",
+                    "Tanggal di masa depan tidak diterima.",
+                ));
+                None
+            }
+            Ok(d) if d < jkn_start => {
+                errors.push(RowError::new(
+                    line,
+                    "tanggal",
+                    "Tanggal sebelum JKN dimulai (2014).",
+                ));
+                None
+            }
+            Ok(d) => Some(d),
+            Err(message) => {
+                errors.push(RowError::new(line, "tanggal", message));
+                None
+            }
+        };
         let mut counts = [0i64; 3];
         let mut counts_ok = true;
         for (i, name) in REQUIRED.iter().enumerate().skip(2) {
-            match parse_count(&required[i]) {
+            match numbers::parse_count(&required[i], decimal_comma) {
                 Ok(n) => counts[i - 2] = n,
                 Err(e) => {
                     counts_ok = false;
@@ -177,6 +333,16 @@ pub fn parse_rows(
                 line,
                 "peserta_aktif",
                 "Peserta aktif melebihi peserta terdaftar.",
+            ));
+        }
+        if counts_ok && registered as f64 > population as f64 * REGISTERED_OVER_POPULATION {
+            parsed.warnings.push(RowError::new(
+                line,
+                "peserta_terdaftar",
+                format!(
+                    "Peserta terdaftar ({registered}) lebih dari 110% penduduk ({population}); \
+                     periksa angkanya."
+                ),
             ));
         }
         for (seg, reg, act) in &segments {
@@ -202,7 +368,7 @@ pub fn parse_rows(
         if errors.len() == before
             && let (Some(region_code), Some(date)) = (code, date)
         {
-            rows.push(FigureRow {
+            parsed.rows.push(FigureRow {
                 line,
                 region_code,
                 date,
@@ -221,39 +387,61 @@ pub fn parse_rows(
             break;
         }
     }
-    if rows.is_empty() && errors.is_empty() {
+    if parsed.rows.is_empty() && errors.is_empty() {
         errors.push(RowError::new(
             header_line + 1,
             "",
             "Berkas tidak berisi data.",
         ));
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(errors)
-    }
+    parsed.errors = errors;
+    parsed
+}
+
+/// The error for a file whose header row was not found: what was looked for, and where.
+fn no_header(looked_at: &[(usize, usize, String)]) -> RowError {
+    let best = looked_at.iter().max_by_key(|(_, found, _)| *found);
+    let line = best.map_or(1, |(line, _, _)| *line);
+    RowError::new(
+        line,
+        "",
+        format!(
+            "Baris judul tidak ditemukan di {} baris pertama. Baris judul harus memuat kolom: {} \
+             (nama lain seperti \"Kode Wilayah\" atau \"Jumlah Penduduk\" juga dikenali).",
+            looked_at.len(),
+            REQUIRED.join(", ")
+        ),
+    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tabular::{Limits, Table};
     use proptest::prelude::*;
 
-    use crate::tabular::{Limits, Table};
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 12, 3).unwrap()
+    }
 
-    fn table(csv: &str) -> Table {
-        Table::from_csv(csv.as_bytes().to_vec(), Limits::FIGURES).unwrap()
+    fn parse_bytes(bytes: &[u8]) -> Result<ParsedFile, Vec<RowError>> {
+        let table = Table::from_csv(bytes.to_vec(), Limits::FIGURES).unwrap();
+        let decimal_comma = table.decimal_comma();
+        parse_rows(table, decimal_comma, today()).into_result()
+    }
+
+    fn parse(csv: &str) -> Result<Vec<FigureRow>, Vec<RowError>> {
+        parse_bytes(csv.as_bytes()).map(|p| p.rows)
     }
 
     #[test]
     fn reads_comma_and_semicolon_files_with_a_bom() {
         let comma = "\u{feff}kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n32.73.02.1004,2025-06-30,20000,19840,15864\n";
-        let rows = parse_rows(table(comma)).unwrap();
+        let rows = parse(comma).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].registered, 19_840);
         let semicolon = "KODE_WILAYAH;Tanggal;Penduduk;Peserta_Terdaftar;Peserta_Aktif;aktif_pbpu;terdaftar_pbpu\n32.73.02.1004;30-06-2025;20.000;19.840;15.864;1200;2000\n";
-        let rows = parse_rows(table(semicolon)).unwrap();
+        let rows = parse(semicolon).unwrap();
         assert_eq!(rows[0].population, 20_000);
         assert_eq!(
             rows[0].segments,
@@ -269,7 +457,7 @@ mod tests {
                    32.73.02.1006,2025-06-30,100,10,11\n\
                    32.73.02.1005,2025-06-30,100,10,9\n\
                    32.73.02.1005,2025-06-30,100,10,9\n";
-        let errors = parse_rows(table(csv)).unwrap_err();
+        let errors = parse(csv).unwrap_err();
         let has =
             |line: usize, column: &str| errors.iter().any(|e| e.line == line && e.column == column);
         assert!(has(2, "kode_wilayah"));
@@ -281,13 +469,79 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_column_rejects_the_file() {
-        let errors = parse_rows(table(
-            "kode_wilayah,tanggal,penduduk\n32.73.02.1004,2025-06-30,1\n",
+    fn a_missing_column_says_what_the_header_needs() {
+        let errors =
+            parse("kode_wilayah,tanggal,penduduk\n32.73.02.1004,2025-06-30,1\n").unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].message.contains("Baris judul tidak ditemukan"));
+        assert!(errors[0].message.contains("peserta_terdaftar"));
+    }
+
+    #[test]
+    fn decimals_never_multiply_counts() {
+        let header = "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n";
+        let rows = parse(&format!(
+            "{header}32.73.02.1004,2025-06-30,5000.00,4814.00,4000.00\n"
+        ))
+        .unwrap();
+        assert_eq!(
+            (rows[0].population, rows[0].registered, rows[0].active),
+            (5000, 4814, 4000)
+        );
+        let errors = parse(&format!(
+            "{header}32.73.02.1004,2025-06-30,5000,4814.4,4000\n"
         ))
         .unwrap_err();
-        assert_eq!(errors.len(), 1);
-        assert!(errors[0].column.contains("peserta_terdaftar"));
+        assert_eq!(errors[0].column, "peserta_terdaftar");
+        assert!(errors[0].message.contains("pecahan"), "{errors:?}");
+        // "4.814" in a comma file reads two ways: refused, never guessed.
+        let errors = parse(&format!(
+            "{header}32.73.02.1004,2025-06-30,5000,4.814,4000\n"
+        ))
+        .unwrap_err();
+        assert!(errors[0].message.contains("dua cara"), "{errors:?}");
+    }
+
+    #[test]
+    fn files_as_offices_save_them() {
+        // A title row, Indonesian header names, codes without dots, two-digit years, a totals
+        // row and an unknown column, in Windows-1252 with CRLF.
+        let file = b"Data Kepesertaan JKN Kota Bandung \x96 Juni 2025;;;;;\r\n\
+                     \r\n\
+                     Kode Wilayah;Tanggal;Jumlah Penduduk;Jumlah Peserta;Peserta Aktif;Keterangan\r\n\
+                     3273021004;30/06/25;20.000;19.840;15.864;Caf\xe9\r\n\
+                     32.73.02.1005;30/06/25;1.000;900;800;\r\n\
+                     JUMLAH;;21.000;20.740;16.664;\r\n";
+        let parsed = parse_bytes(file).unwrap();
+        assert_eq!(parsed.header_line, 3);
+        assert_eq!(parsed.rows.len(), 2);
+        assert_eq!(parsed.rows[0].line, 4);
+        assert_eq!(parsed.rows[0].region_code, "32.73.02.1004");
+        assert_eq!(
+            parsed.rows[0].date,
+            NaiveDate::from_ymd_opt(2025, 6, 30).unwrap()
+        );
+        assert_eq!(parsed.rows[0].population, 20_000);
+        let skipped: Vec<usize> = parsed.skipped.iter().map(|(l, _)| *l).collect();
+        assert_eq!(skipped, [1, 6]);
+        assert_eq!(parsed.ignored_columns, ["Keterangan"]);
+        assert!(parsed.notes().contains("baris jumlah"));
+    }
+
+    #[test]
+    fn future_and_pre_jkn_dates_are_refused_and_odd_ratios_warned() {
+        let header = "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n";
+        let errors = parse(&format!(
+            "{header}32.73.02.1004,2027-01-01,100,90,80\n32.73.02.1005,2013-12-31,100,90,80\n"
+        ))
+        .unwrap_err();
+        assert!(errors[0].message.contains("masa depan"));
+        assert!(errors[1].message.contains("2014"));
+        let parsed =
+            parse_bytes(format!("{header}32.73.02.1004,2025-06-30,100,120,80\n").as_bytes())
+                .unwrap();
+        assert_eq!(parsed.warnings.len(), 1);
+        assert_eq!(parsed.warnings[0].column, "peserta_terdaftar");
     }
 
     #[test]
@@ -298,23 +552,64 @@ mod tests {
             sheet.write_string(0, col as u16, *name).unwrap();
         }
         sheet.write_string(1, 0, "32.73.02.1004").unwrap();
-        sheet.write_string(1, 1, "2025-06-30").unwrap();
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 6, 30).unwrap();
+        let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+        sheet
+            .write_datetime_with_format(1, 1, &date, &format)
+            .unwrap();
         sheet.write_number(1, 2, 20000.0).unwrap();
         sheet.write_number(1, 3, 19840.0).unwrap();
         sheet.write_number(1, 4, 15864.0).unwrap();
+        sheet.write_string(2, 0, "32.73.02.1005").unwrap();
+        sheet.write_string(2, 1, "2025-06-30").unwrap();
+        sheet.write_number(2, 2, 5000.0).unwrap();
+        sheet.write_number(2, 3, 4814.4).unwrap();
+        sheet.write_number(2, 4, 4000.0).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("angka.xlsx");
         book.save(&path).unwrap();
-        let rows = parse_rows(Table::open(&path, Limits::FIGURES).unwrap()).unwrap();
-        assert_eq!(rows[0].active, 15_864);
+        let table = Table::open(&path, Limits::FIGURES).unwrap();
+        let errors = parse_rows(table, false, today()).into_result().unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(
+            (errors[0].line, errors[0].column.as_str()),
+            (3, "peserta_terdaftar")
+        );
+        sheet_ok();
+    }
+
+    fn sheet_ok() {
+        let mut book = rust_xlsxwriter::Workbook::new();
+        let sheet = book.add_worksheet();
+        for (col, name) in REQUIRED.iter().enumerate() {
+            sheet.write_string(0, col as u16, *name).unwrap();
+        }
+        sheet.write_string(1, 0, "32.73.02.1004").unwrap();
+        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 6, 30).unwrap();
+        let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+        sheet
+            .write_datetime_with_format(1, 1, &date, &format)
+            .unwrap();
+        for col in 2..5 {
+            sheet.write_number(1, col, 100.0).unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("angka.xlsx");
+        book.save(&path).unwrap();
+        let table = Table::open(&path, Limits::FIGURES).unwrap();
+        let rows = parse_rows(table, false, today())
+            .into_result()
+            .unwrap()
+            .rows;
         assert_eq!(rows[0].date, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
+        assert_eq!(rows[0].active, 100);
     }
 
     proptest! {
         #[test]
         fn any_bytes_are_read_or_refused_without_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
             if let Ok(table) = Table::from_csv(bytes, Limits::FIGURES) {
-                let _ = parse_rows(table);
+                let _ = parse_rows(table, false, today());
             }
         }
 
@@ -323,7 +618,7 @@ mod tests {
             let mut table = vec![REQUIRED.iter().map(|s| s.to_string()).collect::<Vec<_>>()];
             table.extend(cells);
             let rows = table.into_iter().enumerate().map(|(i, cells)| Ok(Row { line: i + 1, cells }));
-            let _ = parse_rows(rows);
+            let _ = parse_rows(rows, false, today());
         }
     }
 }

@@ -9,9 +9,9 @@ use askama::Template;
 use chrono::NaiveDate;
 use futures_util::TryStreamExt;
 
-use super::parse::{REQUIRED, parse_rows};
+use super::RowError;
+use super::parse::{ParsedFile, REQUIRED, parse_rows};
 use super::store::{self, ImportError};
-use super::{FigureRow, RowError};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
@@ -20,7 +20,7 @@ use crate::users::Role;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::upload::{self, TempUpload};
-use crate::web::{render, see_other, session};
+use crate::web::{render, see_other, session, today};
 
 const IMPORTERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 /// Largest upload accepted (a national file on one date is about 5 MB).
@@ -97,24 +97,24 @@ async fn receive(mut multipart: Multipart) -> Result<Option<(String, TempUpload)
 /// blocking thread and its memory, never a worker answering other requests.
 static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
-async fn read_figures(file: TempUpload) -> Result<Vec<FigureRow>, Vec<RowError>> {
-    let busy = || {
-        vec![RowError::new(
-            1,
-            "",
-            "Server sedang sibuk; coba lagi sebentar lagi.",
-        )]
+async fn read_figures(file: TempUpload) -> ParsedFile {
+    let refused = |message: String| ParsedFile {
+        errors: vec![RowError::new(0, "", message)],
+        ..ParsedFile::default()
     };
+    let busy = || refused("Server sedang sibuk; coba lagi sebentar lagi.".into());
     let Ok(_permit) = READING.acquire().await else {
-        return Err(busy());
+        return busy();
     };
-    web::block(move || {
-        let table = Table::open(file.path(), Limits::FIGURES)
-            .map_err(|message| vec![RowError::new(0, "", message)])?;
-        parse_rows(table)
+    web::block(move || match Table::open(file.path(), Limits::FIGURES) {
+        Ok(table) => {
+            let decimal_comma = table.decimal_comma();
+            parse_rows(table, decimal_comma, today())
+        }
+        Err(message) => refused(message),
     })
     .await
-    .unwrap_or_else(|_| Err(busy()))
+    .unwrap_or_else(|_| busy())
 }
 
 async fn upload(
@@ -141,20 +141,25 @@ async fn upload(
             return page(&req, user, &db, String::new(), Vec::new(), Some(problem)).await;
         }
     };
-    let rows = match read_figures(file).await {
-        Ok(rows) => rows,
-        Err(errors) => return page(&req, user, &db, file_name, errors, None).await,
-    };
+    let parsed = read_figures(file).await;
+    let notes = parsed.notes();
     let actor = user.clone();
     let name = file_name.clone();
     let outcome = db
-        .run(
-            move |conn| match store::import(conn, &rows, Some(&actor), &name) {
+        .run(move |conn| {
+            // Every problem at once: the file's own, then the region checks on its valid rows.
+            let mut errors = parsed.errors;
+            errors.extend(store::region_errors(conn, &parsed.rows, Some(&actor))?);
+            if !errors.is_empty() {
+                errors.sort_by_key(|e| e.line);
+                return Ok(Err(errors));
+            }
+            match store::import(conn, &parsed.rows, Some(&actor), &name) {
                 Ok(summary) => Ok(Ok(summary)),
                 Err(ImportError::Rows(errors)) => Ok(Err(errors)),
                 Err(ImportError::App(e)) => Err(e),
-            },
-        )
+            }
+        })
         .await?;
     match outcome {
         Ok(summary) => {
@@ -166,7 +171,7 @@ async fn upload(
             session::set_flash(
                 &session,
                 &format!(
-                    "{} baris dari {file_name} diimpor untuk tanggal {}{}.",
+                    "{} baris dari {file_name} diimpor untuk tanggal {}{}.{notes}",
                     summary.rows,
                     dates.join(", "),
                     if summary.replaced > 0 {

@@ -59,13 +59,12 @@ impl From<AppError> for ImportError {
     }
 }
 
-/// Imports checked rows. `user` is `None` for the command line (the whole country, no actor).
-pub fn import(
+/// The rows whose code is not a known desa/kelurahan, or lies outside the user's areas.
+pub fn region_errors(
     conn: &mut DbConnection,
     rows: &[FigureRow],
     user: Option<&CurrentUser>,
-    file_name: &str,
-) -> Result<ImportSummary, ImportError> {
+) -> QueryResult<Vec<RowError>> {
     let mut codes: Vec<String> = rows.iter().map(|r| r.region_code.clone()).collect();
     codes.sort();
     codes.dedup();
@@ -86,6 +85,17 @@ pub fn import(
             ));
         }
     }
+    Ok(errors)
+}
+
+/// Imports checked rows. `user` is `None` for the command line (the whole country, no actor).
+pub fn import(
+    conn: &mut DbConnection,
+    rows: &[FigureRow],
+    user: Option<&CurrentUser>,
+    file_name: &str,
+) -> Result<ImportSummary, ImportError> {
+    let errors = region_errors(conn, rows, user)?;
     if !errors.is_empty() {
         return Err(ImportError::Rows(errors));
     }

@@ -114,6 +114,20 @@ impl fmt::Display for RegionCode {
 }
 
 /// The kind of a village-level unit, read from the first digit of its 4-digit part.
+/// A desa/kelurahan code as files write it: dotted (`32.73.01.1001`) or the ten digits without
+/// dots (`3273011001`); `None` for anything else.
+pub fn desa_code(raw: &str) -> Option<String> {
+    let raw = raw.trim();
+    let dotted = if raw.len() == 10 && raw.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{}.{}.{}.{}", &raw[..2], &raw[2..4], &raw[4..6], &raw[6..])
+    } else {
+        raw.to_string()
+    };
+    RegionCode::parse(&dotted)
+        .filter(|c| c.level() == Level::DesaKelurahan)
+        .map(|c| c.as_str().to_string())
+}
+
 pub fn village_kind(code: &str) -> &'static str {
     match code.rsplit('.').next().and_then(|s| s.bytes().next()) {
         Some(b'1') => "Kelurahan",

@@ -8,7 +8,7 @@ use super::{
 use crate::members::forms::{normalize_name, parse_date};
 use crate::members::identity::{Nik, NomorKartuJkn, NomorKk};
 use crate::members::{MemberStatus, Segment};
-use crate::regions::{Level, RegionCode};
+use crate::regions::desa_code;
 
 /// The columns of an extract, in the order rows are given to `check`.
 pub const COLUMNS: [&str; 14] = [
@@ -73,19 +73,6 @@ impl Header {
             .and_then(|i| cells.get(*i))
             .map_or("", |s| s.as_str())
     }
-}
-
-/// A desa/kelurahan code as written in extracts: dotted, or the ten digits without dots.
-pub fn region_code(raw: &str) -> Option<String> {
-    let raw = raw.trim();
-    let dotted = if raw.len() == 10 && raw.bytes().all(|b| b.is_ascii_digit()) {
-        format!("{}.{}.{}.{}", &raw[..2], &raw[2..4], &raw[4..6], &raw[6..])
-    } else {
-        raw.to_string()
-    };
-    RegionCode::parse(&dotted)
-        .filter(|c| c.level() == Level::DesaKelurahan)
-        .map(|c| c.as_str().to_string())
 }
 
 /// Checks one row. `region_ok` says whether a desa/kelurahan code may be imported (known, and
@@ -168,7 +155,7 @@ pub fn check(
             "Tanggal tidak valid (TTTT-BB-HH atau HH-BB-TTTT).",
         );
     }
-    let region = match region_code(get("kode_wilayah")) {
+    let region = match desa_code(get("kode_wilayah")) {
         Some(code) => match region_ok(&code) {
             Ok(()) => Some(code),
             Err(message) => {

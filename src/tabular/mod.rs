@@ -9,6 +9,7 @@
 mod csv;
 pub mod dates;
 mod decode;
+pub mod numbers;
 mod xlsx;
 
 use std::fs::File;

@@ -343,9 +343,14 @@ fn cell_text(cell: &Data) -> String {
         Data::Float(f) => f.to_string(),
         Data::Int(i) => i.to_string(),
         Data::Bool(b) => b.to_string(),
-        Data::DateTime(d) => excel_serial_date(d.as_f64())
-            .map(|date| date.format("%Y-%m-%d").to_string())
-            .unwrap_or_else(|| d.to_string()),
+        // Through calamine's own conversion, which knows the workbook's 1900 or 1904 system.
+        Data::DateTime(d) if d.is_datetime() => {
+            let (y, m, day, ..) = d.to_ymd_hms_milli();
+            NaiveDate::from_ymd_opt(i32::from(y), u32::from(m), u32::from(day))
+                .map(|date| date.format("%Y-%m-%d").to_string())
+                .unwrap_or_else(|| d.to_string())
+        }
+        Data::DateTime(d) => d.to_string(),
         Data::DateTimeIso(s) => s.chars().take(10).collect(),
         Data::DurationIso(s) => s.clone(),
         Data::Error(e) => format!("#{e:?}"),

@@ -210,9 +210,11 @@ async fn a_bad_file_is_rejected_whole_with_every_problem_listed() {
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("salah.csv tidak diimpor"));
-    assert!(html.contains("Tanggal harus YYYY-MM-DD."), "{html}");
+    assert!(html.contains("Tanggal tidak ada di kalender."), "{html}");
     assert!(html.contains("Peserta aktif melebihi peserta terdaftar."));
-    // Once the syntax is right, the region checks speak.
+    // The region checks speak in the same answer.
+    assert!(html.contains("Kode desa/kelurahan tidak dikenal."));
+    assert!(html.contains("Di luar wilayah Anda."));
     let csv = format!(
         "{HEADER}\n32.73.02.1004,2025-06-30,100,90,80\n32.73.02.9999,2025-06-30,100,90,80\n33.17.01.2001,2025-06-30,100,90,80\n"
     );
