@@ -15,6 +15,7 @@ mod headers;
 mod health;
 mod helpers;
 mod hostile;
+mod ops;
 mod progress;
 mod regions;
 mod roster;
