@@ -22,6 +22,7 @@ const MANAGERS: Rule = Rule::Only(&[Role::Supervisor, Role::Admin]);
 const READERS: Rule = Rule::Only(&[Role::Office, Role::Supervisor, Role::Admin]);
 
 const EXPECTED: &[(&str, &str, Rule)] = &[
+    ("GET", "/livez", Rule::Public),
     ("GET", "/healthz", Rule::Public),
     ("GET", "/static/{file}", Rule::Public),
     ("GET", "/sw.js", Rule::Public),

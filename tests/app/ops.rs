@@ -1,12 +1,15 @@
-//! Operations findings of the security review (issue 17): household reassignment, `/livez`.
+//! Findings of the security review (issue 17): household reassignment, `/livez`, API tokens,
+//! the CSRF token of file uploads.
 
 use diesel::prelude::*;
+use pesiar::config::DatabaseUrl;
+use pesiar::db::Db;
 use pesiar::db::schema::household_assignments;
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
 use crate::fieldwork::fixture;
-use crate::helpers::{location, spawn_app, user_id};
+use crate::helpers::{location, spawn_app, spawn_with_db, test_database, user_id};
 
 #[tokio::test]
 async fn a_refused_household_reassignment_keeps_the_existing_assignment() {
@@ -52,4 +55,29 @@ async fn a_refused_household_reassignment_keeps_the_existing_assignment() {
         })
         .await;
     assert_eq!(assigned, Some(kept), "the existing assignment stays");
+}
+
+#[tokio::test]
+async fn livez_answers_without_the_database() {
+    let app = spawn_app().await;
+    let (status, body) = app.get_text("/livez").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+
+    // Nothing listens on port 1: /healthz (readiness) is 503, /livez (liveness) still 200.
+    let db = Db::connect_lazy(&DatabaseUrl::Postgres(
+        "postgres://pesiar@127.0.0.1:1/none?connect_timeout=1".into(),
+    ));
+    let down = spawn_with_db(db, test_database());
+    assert_eq!(
+        down.get("/healthz").await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    let started = std::time::Instant::now();
+    let (status, body) = down.get_text("/livez").await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
+    assert!(
+        started.elapsed() < std::time::Duration::from_millis(500),
+        "took {:?}",
+        started.elapsed()
+    );
 }
