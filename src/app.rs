@@ -33,6 +33,7 @@ pub fn routes() -> Routes {
     crate::figures::routes::register(&mut routes);
     crate::roster::routes::register(&mut routes);
     crate::users::routes::register(&mut routes);
+    crate::auth::tokens::routes::register(&mut routes);
     routes
 }
 

@@ -42,6 +42,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/admin/pengguna/{id}/nonaktifkan", ADMIN),
     ("POST", "/admin/pengguna/{id}/aktifkan", ADMIN),
     ("POST", "/admin/pengguna/{id}/kata-sandi", ADMIN),
+    ("GET", "/admin/token", ADMIN),
+    ("POST", "/admin/token/{id}/cabut", ADMIN),
     ("GET", "/rumah-tangga", Rule::SignedIn),
     ("GET", "/rumah-tangga/baru", FIELD),
     ("POST", "/rumah-tangga/baru", FIELD),

@@ -21,5 +21,6 @@ mod regions;
 mod roster;
 mod roster_moves;
 mod storage;
+mod tokens;
 mod users_admin;
 mod weight;
