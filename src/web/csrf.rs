@@ -84,7 +84,10 @@ pub async fn protect(
 /// For `MULTIPART_PATHS`: unless the header carried a valid token, the body's first field must
 /// be `csrf_token` with the session's token (the same check as the middleware's). Call before
 /// reading anything else of the body.
-pub async fn verify_multipart(req: &HttpRequest, multipart: &mut Multipart) -> Result<(), AppError> {
+pub async fn verify_multipart(
+    req: &HttpRequest,
+    multipart: &mut Multipart,
+) -> Result<(), AppError> {
     if req.extensions().get::<Checked>().is_some() {
         return Ok(());
     }

@@ -101,7 +101,9 @@ async fn upload_csrf_tokens_come_in_the_body_never_the_url() {
     for route in ["/data/impor", "/data/roster"] {
         let only_url = post(
             format!("{route}?csrf_token={query}"),
-            Form::new().text("tanggal", "2026-01-31").part("berkas", file()),
+            Form::new()
+                .text("tanggal", "2026-01-31")
+                .part("berkas", file()),
         )
         .await;
         assert_eq!(only_url, StatusCode::FORBIDDEN, "{route}: token in the URL");
@@ -113,7 +115,11 @@ async fn upload_csrf_tokens_come_in_the_body_never_the_url() {
                 .text("csrf_token", token.clone()),
         )
         .await;
-        assert_eq!(after_file, StatusCode::FORBIDDEN, "{route}: token after the file");
+        assert_eq!(
+            after_file,
+            StatusCode::FORBIDDEN,
+            "{route}: token after the file"
+        );
         let wrong = post(
             route.to_string(),
             Form::new()

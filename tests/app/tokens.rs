@@ -71,7 +71,10 @@ async fn expired_and_revoked_tokens_are_refused_like_unknown_ones() {
     let (status, page) = app.get_text("/admin/token").await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("@api.habis"), "{page}");
-    assert!(page.contains("kedaluwarsa") && page.contains("aktif"), "{page}");
+    assert!(
+        page.contains("kedaluwarsa") && page.contains("aktif"),
+        "{page}"
+    );
     let hash = pesiar::web::security::token_hash(&revoked);
     let id: i32 = app
         .with_conn(move |conn| {
@@ -140,7 +143,11 @@ async fn password_reset_disable_and_role_change_revoke_a_users_tokens() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(api_status(&app, &role).await, StatusCode::UNAUTHORIZED);
 
-    assert_eq!(api_status(&app, &kept).await, StatusCode::OK, "others keep theirs");
+    assert_eq!(
+        api_status(&app, &kept).await,
+        StatusCode::OK,
+        "others keep theirs"
+    );
     assert_eq!(audited(&app, "token.revoke_all").await, 3);
 }
 
@@ -167,7 +174,11 @@ async fn last_used_is_written_at_most_once_a_minute() {
     for _ in 0..3 {
         assert_eq!(api_status(&app, &token).await, StatusCode::OK);
     }
-    assert_eq!(last_used().await, Some(first), "not rewritten within a minute");
+    assert_eq!(
+        last_used().await,
+        Some(first),
+        "not rewritten within a minute"
+    );
 
     // A minute later it moves again.
     let old = first - chrono::Duration::seconds(61);
@@ -198,7 +209,14 @@ async fn the_command_line_creates_lists_and_revokes_tokens() {
         )
     };
     let (ok, token, err) = run(&[
-        "token", "create", "--username", "api.cli", "--label", "dasbor", "--expires", "7",
+        "token",
+        "create",
+        "--username",
+        "api.cli",
+        "--label",
+        "dasbor",
+        "--expires",
+        "7",
     ]);
     assert!(ok, "{err}");
     let token = token.trim().to_string();
@@ -213,7 +231,11 @@ async fn the_command_line_creates_lists_and_revokes_tokens() {
     assert_eq!(fields[1..3], ["api.cli", "dasbor"], "{list}");
     assert_eq!(fields[6], "aktif", "{list}");
     let expires = chrono::NaiveDate::parse_from_str(&fields[4][..10], "%Y-%m-%d").unwrap();
-    assert_eq!((expires - chrono::Utc::now().date_naive()).num_days(), 7, "{list}");
+    assert_eq!(
+        (expires - chrono::Utc::now().date_naive()).num_days(),
+        7,
+        "{list}"
+    );
 
     let (ok, out, err) = run(&["token", "revoke", fields[0]]);
     assert!(ok, "{err}");
@@ -239,6 +261,10 @@ async fn the_command_line_creates_lists_and_revokes_tokens() {
         stdin.write_all(b"kata-sandi-baru-77\n").unwrap();
     }
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(api_status(&app, &token).await, StatusCode::UNAUTHORIZED);
 }
