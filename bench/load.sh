@@ -58,7 +58,7 @@ export PESIAR_SECRET_KEY=${PESIAR_SECRET_KEY:-bench-secret-key-0123456789abcdefg
 /usr/bin/time -f "%M" -o "$work/server-rss.txt" "$bin" serve --bind "127.0.0.1:$port" &
 server=$!
 trap 'pkill -TERM -P $server 2>/dev/null || true' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$port/livez" >/dev/null && break; sleep 0.2; done
 
 login() { sign_in "http://127.0.0.1:$port" "$1" "$password" "$work/jar-$1"; }
 spv=$(login bench.spv)
@@ -208,7 +208,7 @@ PY
 
 echo "| backend | page | path | 1 connection p50 / p99 | $connections connections p50 | p99 | req/s | non-2xx |"
 echo "|---|---|---|---|---|---|---|---|"
-run "health check (framework ceiling)" /healthz ""
+run "liveness (framework ceiling)" /livez ""
 run "kelurahan progress" "/progres/$kelurahan" "$spv"
 run "city roll-up (151 kelurahan)" /progres/32.73 "$spv"
 run "agent home (Hari ini)" / "$agent"

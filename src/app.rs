@@ -17,6 +17,7 @@ use crate::web::{Settings, assets, csrf, forms, logging, security, session};
 pub fn routes() -> Routes {
     let mut routes = Routes::new();
     routes
+        .get("/livez", Access::Public, live)
         .get("/healthz", Access::Public, health)
         .get("/static/{file}", Access::Public, assets::serve)
         .get("/sw.js", Access::Public, assets::service_worker);
@@ -32,9 +33,17 @@ pub fn routes() -> Routes {
     crate::figures::routes::register(&mut routes);
     crate::roster::routes::register(&mut routes);
     crate::users::routes::register(&mut routes);
+    crate::auth::tokens::routes::register(&mut routes);
     routes
 }
 
+/// Liveness: the process answers HTTP. Touches no database (that is `/healthz`, readiness), so
+/// it stays fast under load and during an outage.
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().content_type("text/plain").body("ok")
+}
+
+/// Readiness: the database answers a ping.
 async fn health(db: web::Data<Db>) -> HttpResponse {
     let ok = db.run(|conn| Ok(db::ping(conn))).await.unwrap_or(false);
     if ok {

@@ -1,4 +1,5 @@
-//! The command line: `serve` (default), `migrate`, `demo`, `user add`, `user reset-password`.
+//! The command line: `serve` (default), `migrate`, `demo`, `user add`, `user reset-password`,
+//! `token create|list|revoke`, `import`, `backup`.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::Path;
@@ -120,7 +121,18 @@ pub enum TokenCommand {
         username: String,
         #[arg(long, default_value = "")]
         label: String,
+        /// Days until the token expires (1–3650).
+        #[arg(long = "expires", value_name = "DAYS", default_value_t = auth::tokens::DEFAULT_DAYS,
+              value_parser = clap::value_parser!(i64).range(1..=auth::tokens::MAX_DAYS))]
+        expires: i64,
     },
+    /// List API tokens (of one user with --username): id, owner, label, dates, state.
+    List {
+        #[arg(long)]
+        username: Option<String>,
+    },
+    /// Revoke an API token by the id shown in `token list` (or on /admin/token).
+    Revoke { id: i32 },
 }
 
 #[derive(Subcommand, Debug)]
@@ -249,22 +261,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 as_user.as_deref(),
             )
         }
-        Command::Token {
-            action: TokenCommand::Create { username, label },
-        } => {
+        Command::Token { action } => {
             let config = cli.options.config("pesiar.db", true)?;
             ensure_exists(&config.database)?;
             db::migrate(&config.database)?;
             let mut conn = db::establish(&config.database)?;
-            let username = username.trim().to_lowercase();
-            let user = user_queries::find_by_username(&mut conn, &username)?
-                .with_context(|| format!("pengguna {username} tidak ada"))?;
-            let token = auth::tokens::create(&mut conn, user.id, &label)?;
-            println!("{token}");
-            eprintln!(
-                "Simpan token ini sekarang; pesiar hanya menyimpan hash-nya. Pakai: Authorization: Bearer <token>"
-            );
-            Ok(())
+            token_command(&mut conn, action)
         }
         Command::User { action } => {
             let config = cli.options.config("pesiar.db", true)?;
@@ -302,6 +304,57 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     println!("Kata sandi {username} diganti; semua sesinya diakhiri.");
                     Ok(())
                 }
+            }
+        }
+    }
+}
+
+fn token_command(conn: &mut db::DbConnection, action: TokenCommand) -> anyhow::Result<()> {
+    use auth::tokens;
+    match action {
+        TokenCommand::Create {
+            username,
+            label,
+            expires,
+        } => {
+            let username = username.trim().to_lowercase();
+            let user = user_queries::find_by_username(conn, &username)?
+                .with_context(|| format!("pengguna {username} tidak ada"))?;
+            let token = tokens::create_for_days(conn, user.id, &label, expires)?;
+            println!("{token}");
+            eprintln!(
+                "Simpan token ini sekarang; pesiar hanya menyimpan hash-nya. Berlaku {expires} hari. Pakai: Authorization: Bearer <token>"
+            );
+            Ok(())
+        }
+        TokenCommand::List { username } => {
+            let username = username.map(|u| u.trim().to_lowercase());
+            let rows = tokens::list(conn, username.as_deref())?;
+            let time = |t: Option<chrono::NaiveDateTime>| {
+                t.map_or("-".to_string(), |t| t.format("%Y-%m-%d %H:%M").to_string())
+            };
+            println!("id\tpengguna\tlabel\tdibuat\tkedaluwarsa\tterakhir dipakai\tstatus");
+            for t in &rows {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    t.id,
+                    t.username,
+                    t.label,
+                    time(Some(t.created_at)),
+                    time(Some(t.expires_at)),
+                    time(t.last_used_at),
+                    t.state()
+                );
+            }
+            eprintln!("{} token.", rows.len());
+            Ok(())
+        }
+        TokenCommand::Revoke { id } => {
+            if tokens::revoke(conn, id, None)? {
+                println!("Token {id} dicabut.");
+                Ok(())
+            } else {
+                bail!("token {id} tidak ada atau sudah dicabut")
             }
         }
     }

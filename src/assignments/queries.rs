@@ -357,7 +357,7 @@ pub fn assign_household(
     else {
         return Ok(Err("Rumah tangga tidak ditemukan di wilayah Anda.".into()));
     };
-    diesel::delete(household_assignments::table.find(household_id)).execute(conn)?;
+    // Validate before changing anything: a refused reassignment keeps the current one.
     if let Some(user_id) = user_id {
         let works_there = field_workers_in(conn, &household.region_code)?
             .iter()
@@ -365,6 +365,9 @@ pub fn assign_household(
         if !works_there {
             return Ok(Err("Petugas itu tidak ditugaskan di kelurahan ini.".into()));
         }
+    }
+    diesel::delete(household_assignments::table.find(household_id)).execute(conn)?;
+    if let Some(user_id) = user_id {
         diesel::insert_into(household_assignments::table)
             .values((
                 household_assignments::household_id.eq(household_id),

@@ -249,12 +249,15 @@ diesel::table! {
 }
 
 diesel::table! {
-    api_tokens (token_hash) {
+    api_tokens (id) {
+        id -> Integer,
         token_hash -> Text,
         user_id -> Integer,
         label -> Text,
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 

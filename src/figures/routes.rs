@@ -120,10 +120,11 @@ async fn read_figures(file: TempUpload) -> ParsedFile {
 async fn upload(
     req: HttpRequest,
     user: CurrentUser,
-    multipart: Multipart,
+    mut multipart: Multipart,
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
+    crate::web::csrf::verify_multipart(&req, &mut multipart).await?;
     let (file_name, file) = match receive(multipart).await {
         Ok(Some(received)) => received,
         Ok(None) => {

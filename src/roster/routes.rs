@@ -193,10 +193,11 @@ async fn receive(mut multipart: Multipart) -> Result<Received, String> {
 async fn upload(
     req: HttpRequest,
     user: CurrentUser,
-    multipart: Multipart,
+    mut multipart: Multipart,
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
+    crate::web::csrf::verify_multipart(&req, &mut multipart).await?;
     let mut errors = FieldErrors::default();
     let received = match receive(multipart).await {
         Ok(received) => received,

@@ -286,6 +286,7 @@ pub fn update(
         }
         if before.role != role.as_str() {
             changes.push(format!("role {} → {}", before.role, role.as_str()));
+            crate::auth::tokens::revoke_all_for_user(conn, id, actor, "role changed")?;
         }
         if old_areas != new_areas {
             changes.push(format!("areas {old_areas} → {new_areas}"));
@@ -304,7 +305,8 @@ pub fn update(
     })
 }
 
-/// Disables or re-enables an account; disabling also ends its sessions.
+/// Disables or re-enables an account; disabling also ends its sessions and revokes its API
+/// tokens (re-enabling does not bring them back).
 pub fn set_disabled(
     conn: &mut DbConnection,
     id: i32,
@@ -324,6 +326,7 @@ pub fn set_disabled(
             .execute(conn)?;
         if disabled {
             end_sessions(conn, id)?;
+            crate::auth::tokens::revoke_all_for_user(conn, id, actor, "account disabled")?;
         }
         if before.disabled != disabled {
             let action = if disabled {
@@ -337,7 +340,8 @@ pub fn set_disabled(
     })
 }
 
-/// Sets a new password hash and ends every session of the user.
+/// Sets a new password hash and ends every session of the user; a reset also revokes their
+/// API tokens.
 pub fn set_password(
     conn: &mut DbConnection,
     id: i32,
@@ -357,10 +361,16 @@ pub fn set_password(
             return Err(diesel::result::Error::NotFound);
         }
         end_sessions(conn, id)?;
-        let action = if actor == Some(id) {
-            "user.change_password"
-        } else {
+        // A reset (by an admin or the command line) also revokes the user's API tokens; a
+        // user changing their own password keeps them (tokens are made by the operator).
+        let reset = actor != Some(id);
+        if reset {
+            crate::auth::tokens::revoke_all_for_user(conn, id, actor, "password reset")?;
+        }
+        let action = if reset {
             "user.reset_password"
+        } else {
+            "user.change_password"
         };
         audit::record(conn, actor, action, "user", &id.to_string(), "")
     })

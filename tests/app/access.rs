@@ -22,6 +22,7 @@ const MANAGERS: Rule = Rule::Only(&[Role::Supervisor, Role::Admin]);
 const READERS: Rule = Rule::Only(&[Role::Office, Role::Supervisor, Role::Admin]);
 
 const EXPECTED: &[(&str, &str, Rule)] = &[
+    ("GET", "/livez", Rule::Public),
     ("GET", "/healthz", Rule::Public),
     ("GET", "/static/{file}", Rule::Public),
     ("GET", "/sw.js", Rule::Public),
@@ -43,6 +44,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/admin/pengguna/{id}/kata-sandi", ADMIN),
     ("GET", "/admin/kunci", ADMIN),
     ("POST", "/admin/kunci/buka", ADMIN),
+    ("GET", "/admin/token", ADMIN),
+    ("POST", "/admin/token/{id}/cabut", ADMIN),
     ("GET", "/rumah-tangga", Rule::SignedIn),
     ("POST", "/rumah-tangga/cari", Rule::SignedIn),
     ("GET", "/rumah-tangga/baru", FIELD),

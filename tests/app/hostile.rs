@@ -253,13 +253,14 @@ async fn upload(
     let bytes = std::fs::read(path).unwrap();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
     let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
         .text("tanggal", "2026-11-30")
         .part(
             "berkas",
             reqwest::multipart::Part::bytes(bytes).file_name(name),
         );
     let res = client
-        .post(format!("{base}{route}?csrf_token={token}"))
+        .post(format!("{base}{route}"))
         .multipart(form)
         .send()
         .await

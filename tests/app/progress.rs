@@ -46,15 +46,14 @@ pub async fn upload(
     body: Vec<u8>,
 ) -> reqwest::Response {
     let token = app.csrf_with(client).await;
-    let form = reqwest::multipart::Form::new().part(
-        "berkas",
-        reqwest::multipart::Part::bytes(body).file_name(name.to_string()),
-    );
+    let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
+        .part(
+            "berkas",
+            reqwest::multipart::Part::bytes(body).file_name(name.to_string()),
+        );
     client
-        .post(app.url(&format!(
-            "/data/impor?csrf_token={}",
-            pesiar::web::query_encode(&token)
-        )))
+        .post(app.url("/data/impor"))
         .multipart(form)
         .send()
         .await

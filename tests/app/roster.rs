@@ -53,16 +53,14 @@ pub async fn upload(
 ) -> reqwest::Response {
     let token = app.csrf_with(client).await;
     let form = reqwest::multipart::Form::new()
+        .text("csrf_token", token)
         .text("tanggal", date.to_string())
         .part(
             "berkas",
             reqwest::multipart::Part::bytes(body).file_name(name.to_string()),
         );
     client
-        .post(app.url(&format!(
-            "/data/roster?csrf_token={}",
-            pesiar::web::query_encode(&token)
-        )))
+        .post(app.url("/data/roster"))
         .multipart(form)
         .send()
         .await
@@ -554,14 +552,16 @@ async fn a_figures_file_sets_the_population_but_keeps_the_roster_counts() {
     );
     let token = app.csrf_with(&spv).await;
     let res = spv
-        .post(app.url(&format!(
-            "/data/impor?csrf_token={}",
-            pesiar::web::query_encode(&token)
-        )))
-        .multipart(reqwest::multipart::Form::new().part(
-            "berkas",
-            reqwest::multipart::Part::bytes(figures_file.into_bytes()).file_name("angka.csv"),
-        ))
+        .post(app.url("/data/impor"))
+        .multipart(
+            reqwest::multipart::Form::new()
+                .text("csrf_token", token)
+                .part(
+                    "berkas",
+                    reqwest::multipart::Part::bytes(figures_file.into_bytes())
+                        .file_name("angka.csv"),
+                ),
+        )
         .send()
         .await
         .unwrap();
