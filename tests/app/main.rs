@@ -11,6 +11,7 @@ mod contrast;
 mod csrf;
 mod exit;
 mod fieldwork;
+mod figures_files;
 mod forms;
 mod headers;
 mod health;
