@@ -546,63 +546,42 @@ mod tests {
 
     #[test]
     fn reads_an_xlsx_written_by_a_spreadsheet() {
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
-        for (col, name) in REQUIRED.iter().enumerate() {
-            sheet.write_string(0, col as u16, *name).unwrap();
-        }
-        sheet.write_string(1, 0, "32.73.02.1004").unwrap();
-        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 6, 30).unwrap();
-        let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
-        sheet
-            .write_datetime_with_format(1, 1, &date, &format)
-            .unwrap();
-        sheet.write_number(1, 2, 20000.0).unwrap();
-        sheet.write_number(1, 3, 19840.0).unwrap();
-        sheet.write_number(1, 4, 15864.0).unwrap();
-        sheet.write_string(2, 0, "32.73.02.1005").unwrap();
-        sheet.write_string(2, 1, "2025-06-30").unwrap();
-        sheet.write_number(2, 2, 5000.0).unwrap();
-        sheet.write_number(2, 3, 4814.4).unwrap();
-        sheet.write_number(2, 4, 4000.0).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("angka.xlsx");
-        book.save(&path).unwrap();
-        let table = Table::open(&path, Limits::FIGURES).unwrap();
-        let errors = parse_rows(table, false, today()).into_result().unwrap_err();
+        // Row 2 as Excel writes it (a date cell, number cells); row 3 with the given count.
+        let read = |registered: f64| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            for (col, name) in REQUIRED.iter().enumerate() {
+                sheet.write_string(0, col as u16, *name).unwrap();
+            }
+            let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 6, 30).unwrap();
+            let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
+            for (row, code, registered) in [
+                (1, "32.73.02.1004", 19840.0),
+                (2, "32.73.02.1005", registered),
+            ] {
+                sheet.write_string(row, 0, code).unwrap();
+                sheet
+                    .write_datetime_with_format(row, 1, &date, &format)
+                    .unwrap();
+                sheet.write_number(row, 2, 20000.0).unwrap();
+                sheet.write_number(row, 3, registered).unwrap();
+                sheet.write_number(row, 4, 15864.0).unwrap();
+            }
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("angka.xlsx");
+            book.save(&path).unwrap();
+            let table = Table::open(&path, Limits::FIGURES).unwrap();
+            parse_rows(table, false, today()).into_result()
+        };
+        let rows = read(19000.0).unwrap().rows;
+        assert_eq!(rows[0].date, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
+        assert_eq!((rows[1].registered, rows[1].active), (19_000, 15_864));
+        let errors = read(19000.4).unwrap_err();
         assert_eq!(errors.len(), 1, "{errors:?}");
         assert_eq!(
             (errors[0].line, errors[0].column.as_str()),
             (3, "peserta_terdaftar")
         );
-        sheet_ok();
-    }
-
-    fn sheet_ok() {
-        let mut book = rust_xlsxwriter::Workbook::new();
-        let sheet = book.add_worksheet();
-        for (col, name) in REQUIRED.iter().enumerate() {
-            sheet.write_string(0, col as u16, *name).unwrap();
-        }
-        sheet.write_string(1, 0, "32.73.02.1004").unwrap();
-        let date = rust_xlsxwriter::ExcelDateTime::from_ymd(2025, 6, 30).unwrap();
-        let format = rust_xlsxwriter::Format::new().set_num_format("dd/mm/yyyy");
-        sheet
-            .write_datetime_with_format(1, 1, &date, &format)
-            .unwrap();
-        for col in 2..5 {
-            sheet.write_number(1, col, 100.0).unwrap();
-        }
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("angka.xlsx");
-        book.save(&path).unwrap();
-        let table = Table::open(&path, Limits::FIGURES).unwrap();
-        let rows = parse_rows(table, false, today())
-            .into_result()
-            .unwrap()
-            .rows;
-        assert_eq!(rows[0].date, NaiveDate::from_ymd_opt(2025, 6, 30).unwrap());
-        assert_eq!(rows[0].active, 100);
     }
 
     proptest! {
