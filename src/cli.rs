@@ -388,6 +388,10 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
+    let mut parsed = parsed;
+    parsed
+        .warnings
+        .extend(store::change_warnings(&mut conn, &parsed.rows)?);
     match store::import(&mut conn, &parsed.rows, None, &name) {
         Ok(summary) => {
             println!(

@@ -142,28 +142,31 @@ async fn upload(
             return page(&req, user, &db, String::new(), Vec::new(), Some(problem)).await;
         }
     };
-    let parsed = read_figures(file).await;
-    let notes = parsed.notes();
+    let mut parsed = read_figures(file).await;
     let actor = user.clone();
     let name = file_name.clone();
     let outcome = db
         .run(move |conn| {
             // Every problem at once: the file's own, then the region checks on its valid rows.
-            let mut errors = parsed.errors;
+            let mut errors = std::mem::take(&mut parsed.errors);
             errors.extend(store::region_errors(conn, &parsed.rows, Some(&actor))?);
             if !errors.is_empty() {
                 errors.sort_by_key(|e| e.line);
                 return Ok(Err(errors));
             }
+            parsed
+                .warnings
+                .extend(store::change_warnings(conn, &parsed.rows)?);
+            let notes = parsed.notes();
             match store::import(conn, &parsed.rows, Some(&actor), &name) {
-                Ok(summary) => Ok(Ok(summary)),
+                Ok(summary) => Ok(Ok((summary, notes))),
                 Err(ImportError::Rows(errors)) => Ok(Err(errors)),
                 Err(ImportError::App(e)) => Err(e),
             }
         })
         .await?;
     match outcome {
-        Ok(summary) => {
+        Ok((summary, notes)) => {
             let dates: Vec<String> = summary
                 .dates
                 .iter()

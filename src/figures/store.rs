@@ -88,6 +88,60 @@ pub fn region_errors(
     Ok(errors)
 }
 
+/// A unit's active members changing by more than this share against its previous date is
+/// worth a second look before anyone trusts the new figures.
+const CHANGE_WORTH_A_LOOK: f64 = 0.2;
+
+/// Warnings for rows whose active members differ by more than 20% from the unit's latest
+/// earlier figures (one query per chunk of codes).
+pub fn change_warnings(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<Vec<RowError>> {
+    let mut codes: Vec<&str> = rows.iter().map(|r| r.region_code.as_str()).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let Some(latest) = rows.iter().map(|r| r.date).max() else {
+        return Ok(Vec::new());
+    };
+    let mut earlier: HashMap<String, Vec<(NaiveDate, i32)>> = HashMap::new();
+    for chunk in codes.chunks(5_000) {
+        let found: Vec<(String, NaiveDate, i32)> = figures::table
+            .filter(figures::region_code.eq_any(chunk))
+            .filter(figures::figure_date.lt(latest))
+            .select((figures::region_code, figures::figure_date, figures::active))
+            .load(conn)?;
+        for (code, date, active) in found {
+            earlier.entry(code).or_default().push((date, active));
+        }
+    }
+    let mut warnings = Vec::new();
+    for row in rows {
+        let previous = earlier.get(&row.region_code).and_then(|dates| {
+            dates
+                .iter()
+                .filter(|(d, _)| *d < row.date)
+                .max_by_key(|(d, _)| *d)
+        });
+        if let Some((date, before)) = previous
+            && *before > 0
+        {
+            let change = (row.active as f64 - f64::from(*before)) / f64::from(*before);
+            if change.abs() > CHANGE_WORTH_A_LOOK {
+                warnings.push(RowError::new(
+                    row.line,
+                    "peserta_aktif",
+                    format!(
+                        "Peserta aktif berubah {:+.0}% dari {before} per {} menjadi {}; periksa \
+                         angkanya.",
+                        change * 100.0,
+                        date.format("%d-%m-%Y"),
+                        row.active
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(warnings)
+}
+
 /// Imports checked rows. `user` is `None` for the command line (the whole country, no actor).
 pub fn import(
     conn: &mut DbConnection,

@@ -170,6 +170,24 @@ async fn a_windows_1252_semicolon_file_with_a_title_and_a_totals_row_imports_exa
     // The flash says which rows were left out.
     let (_, html) = app.get_text("/data/impor").await;
     assert!(html.contains("baris jumlah"), "{html}");
+    // A month later, Dago's active members halved: imported, with a warning to look.
+    let res = upload(
+        &app,
+        &app.client,
+        "juli.csv",
+        b"Kode Wilayah;Tanggal;Jumlah Penduduk;Jumlah Peserta;Peserta Aktif\r\n\
+          3273021004;31/07/2025;20.000;19.840;7.900\r\n\
+          3273021005;31/07/2025;1.000;900;810\r\n"
+            .to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_text("/data/impor").await;
+    assert!(
+        html.contains("Perhatian, baris 2: Peserta aktif berubah -50%"),
+        "{html}"
+    );
+    assert!(!html.contains("baris 3: Peserta aktif berubah"));
     // A bad row's line number is the file's own, CRLF or not.
     let file = b"Kode Wilayah;Tanggal;Jumlah Penduduk;Jumlah Peserta;Peserta Aktif\r\n\
                  3273021004;30/06/2025;20.000;19.840;15.864\r\n\
