@@ -90,7 +90,12 @@ pub enum Command {
 pub enum ImportCommand {
     /// Dated figures per desa/kelurahan (CSV or XLSX): kode_wilayah,tanggal,penduduk,
     /// peserta_terdaftar,peserta_aktif [,terdaftar_<segmen>,aktif_<segmen>…]. All rows or none.
-    Figures { file: std::path::PathBuf },
+    Figures {
+        file: std::path::PathBuf,
+        /// Only check the file and say what importing it would do; change nothing.
+        #[arg(long)]
+        periksa: bool,
+    },
     /// A BPJS member roster extract (CSV or XLSX): nik,no_kk,nama,jenis_kelamin,tanggal_lahir,
     /// kode_wilayah,rt,rw,alamat,no_kartu_jkn,segmen,kelas,status,alasan_nonaktif. Valid rows are
     /// kept, invalid ones listed; running the same file again is safe.
@@ -220,12 +225,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             crate::demo::run(config)
         }
         Command::Import {
-            what: ImportCommand::Figures { file },
+            what: ImportCommand::Figures { file, periksa },
         } => {
             let config = cli.options.config("pesiar.db", true)?;
             ensure_exists(&config.database)?;
             db::migrate(&config.database)?;
-            import_figures(&config.database, &file)
+            import_figures(&config.database, &file, periksa)
         }
         Command::Backup { file } => {
             let config = cli.options.config("pesiar.db", true)?;
@@ -360,7 +365,7 @@ fn token_command(conn: &mut db::DbConnection, action: TokenCommand) -> anyhow::R
     }
 }
 
-fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
+fn import_figures(database: &DatabaseUrl, file: &Path, check_only: bool) -> anyhow::Result<()> {
     use crate::figures::{parse, store};
     let report = |errors: &[crate::figures::RowError]| {
         for e in errors.iter().take(200) {
@@ -392,6 +397,26 @@ fn import_figures(database: &DatabaseUrl, file: &Path) -> anyhow::Result<()> {
     parsed
         .warnings
         .extend(store::change_warnings(&mut conn, &parsed.rows)?);
+    if check_only {
+        let errors = store::region_errors(&mut conn, &parsed.rows, None)?;
+        if !errors.is_empty() {
+            report(&errors);
+            bail!("{} kesalahan; berkas ini tidak akan diimpor", errors.len());
+        }
+        let replaced = store::units_on_file(&mut conn, &parsed.rows)?;
+        let dates: std::collections::BTreeSet<_> = parsed.rows.iter().map(|r| r.date).collect();
+        println!(
+            "Berkas dapat diimpor: {} baris untuk {} tanggal; {} wilayah-tanggal baru, {} \
+             menggantikan angka yang sudah ada.{}",
+            parsed.rows.len(),
+            dates.len(),
+            parsed.rows.len() - replaced,
+            replaced,
+            parsed.notes()
+        );
+        println!("Tidak ada yang diubah (--periksa).");
+        return Ok(());
+    }
     match store::import(&mut conn, &parsed.rows, None, &name) {
         Ok(summary) => {
             println!(

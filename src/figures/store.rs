@@ -237,6 +237,28 @@ pub fn import(
     Ok(summary)
 }
 
+/// How many of the file's (unit, date) pairs already have figures from a file (what an import
+/// would replace).
+pub fn units_on_file(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<usize> {
+    let mut by_date: HashMap<NaiveDate, Vec<&str>> = HashMap::new();
+    for row in rows {
+        by_date.entry(row.date).or_default().push(&row.region_code);
+    }
+    let mut found = 0;
+    for (date, codes) in by_date {
+        for chunk in codes.chunks(5_000) {
+            let n: i64 = figures::table
+                .filter(figures::figure_date.eq(date))
+                .filter(figures::source.eq("berkas"))
+                .filter(figures::region_code.eq_any(chunk))
+                .count()
+                .get_result(conn)?;
+            found += n as usize;
+        }
+    }
+    Ok(found)
+}
+
 /// Deletes the figures a file replaces: those of its own units on its own dates, and nothing
 /// else (another area's figures for the same date stay).
 fn delete_units(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<usize> {
