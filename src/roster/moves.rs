@@ -95,7 +95,8 @@ pub fn held_lines(conn: &mut DbConnection, import_id: i32, limit: i64) -> QueryR
 }
 
 /// A held row with where its member lives now.
-#[derive(Queryable, Clone, Debug)]
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = roster_held_moves)]
 pub struct HeldMove {
     pub id: i32,
     pub import_id: i32,
@@ -118,56 +119,10 @@ pub struct HeldMove {
     pub extract_date: NaiveDate,
     pub state: String,
     /// The kelurahan of the member's household.
+    #[diesel(select_expression = households::region_code)]
+    #[diesel(select_expression_type = households::region_code)]
     pub current_region: String,
 }
-
-type HeldColumns = (
-    roster_held_moves::id,
-    roster_held_moves::import_id,
-    roster_held_moves::line,
-    roster_held_moves::member_id,
-    roster_held_moves::nik,
-    roster_held_moves::nomor_kk,
-    roster_held_moves::name,
-    roster_held_moves::sex,
-    roster_held_moves::birth_date,
-    roster_held_moves::region_code,
-    roster_held_moves::rt,
-    roster_held_moves::rw,
-    roster_held_moves::address,
-    roster_held_moves::jkn_number,
-    roster_held_moves::segment,
-    roster_held_moves::class,
-    roster_held_moves::status,
-    roster_held_moves::inactive_reason,
-    roster_held_moves::extract_date,
-    roster_held_moves::state,
-    households::region_code,
-);
-
-const HELD_COLUMNS: HeldColumns = (
-    roster_held_moves::id,
-    roster_held_moves::import_id,
-    roster_held_moves::line,
-    roster_held_moves::member_id,
-    roster_held_moves::nik,
-    roster_held_moves::nomor_kk,
-    roster_held_moves::name,
-    roster_held_moves::sex,
-    roster_held_moves::birth_date,
-    roster_held_moves::region_code,
-    roster_held_moves::rt,
-    roster_held_moves::rw,
-    roster_held_moves::address,
-    roster_held_moves::jkn_number,
-    roster_held_moves::segment,
-    roster_held_moves::class,
-    roster_held_moves::status,
-    roster_held_moves::inactive_reason,
-    roster_held_moves::extract_date,
-    roster_held_moves::state,
-    households::region_code,
-);
 
 impl HeldMove {
     /// The row as the import read it; `None` if a stored value no longer parses.
@@ -235,7 +190,7 @@ pub fn pending_for(
     user: &CurrentUser,
     limit: i64,
 ) -> QueryResult<(Vec<HeldMove>, i64)> {
-    let rows = visible!(user, HELD_COLUMNS)
+    let rows = visible!(user, HeldMove::as_select())
         .filter(roster_held_moves::state.eq(HELD))
         .order(roster_held_moves::id)
         .limit(limit)
@@ -275,7 +230,7 @@ pub fn decide(
     accept: bool,
 ) -> Result<Decided, AppError> {
     let outcome = write_transaction(conn, |conn| {
-        let Some(held) = visible!(user, HELD_COLUMNS)
+        let Some(held) = visible!(user, HeldMove::as_select())
             .filter(roster_held_moves::id.eq(id))
             .first::<HeldMove>(conn)
             .optional()?
