@@ -114,7 +114,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     {
         let pool = pool.clone();
         let stale = pool
-            .run(|conn| Ok(crate::roster::store::fail_interrupted(conn)?))
+            .run(|conn| Ok(crate::roster::import::fail_interrupted(conn)?))
             .await?;
         if stale > 0 {
             tracing::warn!(

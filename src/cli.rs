@@ -444,7 +444,7 @@ fn import_roster(
     errors_to: Option<&Path>,
     as_user: Option<&str>,
 ) -> anyhow::Result<()> {
-    use crate::roster::store;
+    use crate::roster::{import, report};
     use indicatif::{ProgressBar, ProgressStyle};
     // A connection of the server's kind: SQLite's WAL checkpoints then run on a thread of their
     // own, beside the import, instead of inside every 16,000th page's commit.
@@ -471,18 +471,18 @@ fn import_roster(
             Some(user)
         }
     };
-    let import_id = store::begin(conn, date, &name, user.as_ref().map(|u| u.id))?;
+    let import_id = import::begin(conn, date, &name, user.as_ref().map(|u| u.id))?;
     let bar = ProgressBar::new(1000).with_style(
         ProgressStyle::with_template("{bar:40} {percent:>3}%  {msg}  sisa {eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = std::time::Instant::now();
-    let result = store::run(
+    let result = import::run(
         conn,
         import_id,
         file,
         date,
-        &store::Importer {
+        &import::Importer {
             user: user.as_ref(),
         },
         &mut |p| {
@@ -512,7 +512,7 @@ fn import_roster(
             p.rows_held
         );
     }
-    let unknown = store::unknown_values(conn, import_id, 20)?;
+    let unknown = report::unknown_values(conn, import_id, 20)?;
     if !unknown.is_empty() {
         println!("Nilai yang tidak dikenali:");
         for (column, value, count) in unknown {
@@ -524,7 +524,7 @@ fn import_roster(
             Some(path) => {
                 let file = std::fs::File::create(path)
                     .with_context(|| format!("membuat {}", path.display()))?;
-                store::write_error_report(conn, import_id, file)?;
+                report::write_error_report(conn, import_id, file)?;
                 println!("Daftar baris tidak valid: {}", path.display());
             }
             None => println!(

@@ -1,6 +1,7 @@
 //! Dated figures per desa/kelurahan — population (Dukcapil), registered and active members
 //! (BPJS branch), optionally per segment — loaded from CSV or XLSX, and their roll-ups.
 
+pub mod derive;
 pub mod parse;
 pub mod routes;
 pub mod store;

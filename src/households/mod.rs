@@ -3,6 +3,7 @@
 
 pub mod forms;
 pub mod queries;
+pub mod recount;
 pub mod routes;
 
 use chrono::NaiveDate;

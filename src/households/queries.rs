@@ -1,7 +1,7 @@
 //! Household storage, always within the user's areas: a household outside them does not exist
 //! for that user (404).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
@@ -9,7 +9,7 @@ use super::Household;
 use super::forms::HouseholdInput;
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::db::schema::{households, members};
+use crate::db::schema::{figures, households, member_history, members};
 use crate::db::{Backend, DbConnection, now};
 use crate::members::{MemberStatus, is_priority};
 use crate::regions::queries::escape_like;
@@ -151,7 +151,7 @@ pub fn with_heads(
         .iter()
         .map(|h| (h.id, h.region_code.as_str()))
         .collect();
-    let unknown_to_bpjs = crate::roster::store::not_in_roster(conn, &keys)?;
+    let unknown_to_bpjs = not_in_roster(conn, &keys)?;
     Ok(households
         .into_iter()
         .map(|household| HouseholdRow {
@@ -364,4 +364,47 @@ mod tests {
         assert_eq!(parse_rt_rw_query("Jl. Dago"), None);
         assert_eq!(parse_rt_rw_query("12"), None);
     }
+}
+
+/// Of these households (id, kelurahan), those in a kelurahan a roster has covered but none of
+/// whose members any roster listed: the field found them, BPJS does not know them.
+pub fn not_in_roster(
+    conn: &mut DbConnection,
+    households: &[(i32, &str)],
+) -> QueryResult<HashSet<i32>> {
+    if households.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let mut codes: Vec<&str> = households.iter().map(|(_, c)| *c).collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let covered: HashSet<String> = figures::table
+        .filter(figures::region_code.eq_any(&codes))
+        .filter(figures::source.eq("roster"))
+        .select(figures::region_code)
+        .distinct()
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let candidates: Vec<i32> = households
+        .iter()
+        .filter(|(_, code)| covered.contains(*code))
+        .map(|(id, _)| *id)
+        .collect();
+    if candidates.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let listed: HashSet<i32> = member_history::table
+        .inner_join(members::table)
+        .filter(members::household_id.eq_any(&candidates))
+        .filter(member_history::import_id.is_not_null())
+        .select(members::household_id)
+        .distinct()
+        .load::<i32>(conn)?
+        .into_iter()
+        .collect();
+    Ok(candidates
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect())
 }

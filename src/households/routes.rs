@@ -310,7 +310,7 @@ async fn show(
             let region = crate::regions::queries::get(conn, &household.region_code)?;
             let members = for_household(conn, id)?;
             let visits = visits_of(conn, id)?;
-            let not_in_roster = !crate::roster::store::not_in_roster(
+            let not_in_roster = !super::queries::not_in_roster(
                 conn,
                 &[(household.id, household.region_code.as_str())],
             )?

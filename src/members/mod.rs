@@ -2,6 +2,7 @@
 //! inactive. Identity numbers live in `identity`.
 
 pub mod forms;
+pub mod history;
 pub mod identity;
 pub mod queries;
 pub mod routes;

@@ -429,7 +429,7 @@ struct ShowPage {
     can_list_viewers: bool,
     history: Vec<crate::visits::queries::MemberVisitRow>,
     claims: Vec<crate::reactivations::queries::ClaimRow>,
-    roster: Vec<crate::roster::store::HistoryRow>,
+    roster: Vec<super::history::HistoryRow>,
 }
 
 async fn show(
@@ -482,7 +482,7 @@ async fn member_page(
             Ok((
                 crate::visits::queries::for_member(conn, member_id)?,
                 crate::reactivations::queries::for_member(conn, member_id)?,
-                crate::roster::store::history_of(conn, member_id)?,
+                super::history::history_of(conn, member_id)?,
             ))
         })
         .await?;

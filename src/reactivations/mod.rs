@@ -4,6 +4,7 @@
 
 pub mod queries;
 pub mod routes;
+pub mod settle;
 
 use crate::text_enum;
 

@@ -3,6 +3,8 @@
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
+pub use super::settle::Decision;
+use super::settle::{DecidedVia, OPEN_CLAIM, OpenClaim, settle};
 use super::{ClaimCounts, ClaimKind, ClaimState};
 use crate::audit;
 use crate::auth::CurrentUser;
@@ -100,7 +102,7 @@ impl ClaimRow {
             .map_or("", Segment::label)
     }
     pub fn by_roster(&self) -> bool {
-        self.decided_via.as_deref() == Some("roster")
+        self.decided_via.as_deref() == Some(DecidedVia::ROSTER)
     }
     pub fn is_pending(&self) -> bool {
         self.state == ClaimState::Reported.as_str()
@@ -181,12 +183,6 @@ pub fn counts_by_reporter(conn: &mut DbConnection, user_id: i32) -> QueryResult<
     Ok(counts)
 }
 
-#[derive(Clone, Copy, Debug)]
-pub enum Decision {
-    Confirm,
-    Reject,
-}
-
 /// Confirms or rejects the given claims that are still waiting and lie in the user's areas
 /// (others are skipped). A confirmation makes the member active in the claimed segment.
 /// Returns how many claims were decided.
@@ -197,20 +193,11 @@ pub fn decide(
     decision: Decision,
     reason: Option<&str>,
 ) -> QueryResult<usize> {
-    /// id, member, claimed segment, kelurahan, reporter, flagged on.
-    type Claim = (i32, i32, Option<String>, String, i32, Option<NaiveDate>);
-    let claims: Vec<Claim> = {
+    let claims: Vec<OpenClaim> = {
         let q = reactivations::table
             .filter(reactivations::id.eq_any(ids))
             .filter(reactivations::state.eq(ClaimState::Reported.as_str()))
-            .select((
-                reactivations::id,
-                reactivations::member_id,
-                reactivations::segment,
-                reactivations::region_code,
-                reactivations::reported_by,
-                reactivations::flagged_on,
-            ))
+            .select(OPEN_CLAIM)
             .into_boxed();
         if user.sees_everything() {
             q.load(conn)?
@@ -219,50 +206,14 @@ pub fn decide(
                 .load(conn)?
         }
     };
-    let at = now();
-    let state = match decision {
-        Decision::Confirm => ClaimState::Confirmed,
-        Decision::Reject => ClaimState::Rejected,
+    let via = DecidedVia::Officer {
+        user_id: user.id,
+        reason,
     };
-    for (id, member_id, segment, region_code, reporter, flagged_on) in &claims {
-        let confirmed = matches!(decision, Decision::Confirm);
-        crate::progress::queries::bump_activity(
-            conn,
-            region_code,
-            *reporter,
-            crate::progress::queries::ActivityDelta {
-                reported: -1,
-                confirmed: i32::from(confirmed),
-                rejected: i32::from(!confirmed),
-                flagged: -i32::from(flagged_on.is_some()),
-                ..Default::default()
-            },
-        )?;
-        diesel::update(reactivations::table.find(id))
-            .set((
-                reactivations::state.eq(state.as_str()),
-                reactivations::decided_by.eq(user.id),
-                reactivations::decided_via.eq("petugas"),
-                reactivations::decided_at.eq(at),
-                reactivations::decision_reason.eq(reason),
-            ))
-            .execute(conn)?;
-        audit::record(
-            conn,
-            Some(user.id),
-            match decision {
-                Decision::Confirm => "reactivation.confirm",
-                Decision::Reject => "reactivation.reject",
-            },
-            "member",
-            &member_id.to_string(),
-            &format!(
-                "claim {id}{}",
-                reason.map(|r| format!(": {r}")).unwrap_or_default()
-            ),
-        )?;
-        if let Decision::Confirm = decision {
-            activate(conn, user, *member_id, segment.as_deref())?;
+    for claim in &claims {
+        settle(conn, claim, decision, via)?;
+        if decision == Decision::Confirm {
+            activate(conn, user, claim.member_id, claim.segment.as_deref())?;
         }
     }
     Ok(claims.len())

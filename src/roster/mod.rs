@@ -1,13 +1,20 @@
 //! The BPJS member roster: extracts (CSV or XLSX) imported by the million, each member's status
 //! kept over time, dated figures derived from it, and field claims reconciled against it.
 //!
-//! `read` turns a file into checked rows one at a time; `store` applies them in batches, each
-//! batch one transaction, so an interrupted import keeps what it did and can simply be re-run.
+//! `read` turns a file into checked rows one at a time; `import` runs an import, handing the
+//! rows to `batch` (one transaction each, written in bulk by `write`), so an interrupted import
+//! keeps what it did and can simply be re-run; `tally` counts what the figures are derived
+//! from; `moves` holds rows of members living outside the importer's areas; `report` lists
+//! what the import could not take.
 
+mod batch;
+pub mod import;
 pub mod moves;
 pub mod read;
+pub mod report;
 pub mod routes;
-pub mod store;
+mod tally;
+mod write;
 
 use chrono::NaiveDate;
 

@@ -12,7 +12,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::RosterRow;
-use super::store::{self, Importer};
+use super::batch;
+use super::import::Importer;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{households, members, roster_held_moves};
@@ -254,7 +255,7 @@ pub fn decide(
         if accept {
             let row = held.to_row().ok_or(DecideError::Stale)?;
             let importer = Importer { user: Some(user) };
-            let applied = store::apply_row(
+            let applied = batch::apply_row(
                 conn,
                 row,
                 held.member_id,

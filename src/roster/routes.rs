@@ -11,7 +11,8 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use futures_util::TryStreamExt;
 
-use super::store::{self, Importer};
+use super::import::{self, Importer};
+use super::report;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::roster_imports;
@@ -228,14 +229,14 @@ async fn upload(
     let user_id = user.id;
     let name = file_name.clone();
     let import_id = db
-        .run(move |conn| Ok(store::begin(conn, date, &name, Some(user_id))?))
+        .run(move |conn| Ok(import::begin(conn, date, &name, Some(user_id))?))
         .await?;
     let mut conn = db.get()?;
     let spawned = std::thread::Builder::new()
         .name(format!("roster-import-{import_id}"))
         .spawn(move || {
             let importer = Importer { user: Some(&user) };
-            let outcome = store::run(
+            let outcome = import::run(
                 &mut conn,
                 import_id,
                 upload.path(),
@@ -265,7 +266,7 @@ struct ShowPage {
     page: Page,
     import: ImportRow,
     unknown: Vec<(String, String, i64)>,
-    errors: Vec<store::ErrorRow>,
+    errors: Vec<report::ErrorRow>,
     held_lines: Vec<i32>,
 }
 
@@ -279,8 +280,8 @@ async fn show(
     let (import, unknown, errors, held_lines) = db
         .run(move |conn| {
             let import = find_visible(conn, &user, id)?;
-            let unknown = store::unknown_values(conn, id, 20)?;
-            let errors = store::errors_after(conn, id, 0, 50)?;
+            let unknown = report::unknown_values(conn, id, 20)?;
+            let errors = report::errors_after(conn, id, 0, 50)?;
             let held_lines = super::moves::held_lines(conn, id, 200)?;
             Ok((import, unknown, errors, held_lines))
         })
@@ -307,7 +308,7 @@ async fn error_report(
         .run(move |conn| {
             find_visible(conn, &user, id)?;
             let mut out = Vec::new();
-            store::write_error_report(conn, id, &mut out).map_err(AppError::internal)?;
+            report::write_error_report(conn, id, &mut out).map_err(AppError::internal)?;
             // The report holds personal data (NIKs in bad rows): who downloaded it is kept.
             audit::record(
                 conn,

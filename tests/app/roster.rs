@@ -279,7 +279,7 @@ async fn two_extracts_change_statuses_keep_history_and_reconcile_claims() {
     let between = first + chrono::Duration::days(3);
     let on = |d: NaiveDate| {
         app.with_conn(move |conn| {
-            pesiar::roster::store::status_on(conn, citra, d)
+            pesiar::members::history::status_on(conn, citra, d)
                 .unwrap()
                 .map(|(s, _)| s)
         })
@@ -652,7 +652,7 @@ async fn visits_keep_succeeding_during_a_long_import() {
 /// batch is applied again with every row looked up), not fail the import or add them twice.
 #[tokio::test]
 async fn a_member_added_in_the_field_during_an_import_is_matched() {
-    use pesiar::roster::store::{self, Importer};
+    use pesiar::roster::import::{self, Importer};
     let app = spawn_app().await;
     let f = fixture(&app, "agen.impor.bersamaan", DAGO).await;
     let late = nik("327302", 9, 9, 99, false, 9999);
@@ -685,10 +685,10 @@ async fn a_member_added_in_the_field_during_an_import_is_matched() {
     let late_nik = late.clone();
     let (progress, added) = app
         .with_conn(move |conn| {
-            let id = store::begin(conn, day(1), "bersamaan.csv", None).unwrap();
+            let id = import::begin(conn, day(1), "bersamaan.csv", None).unwrap();
             let mut side = pesiar::db::establish(&url).unwrap();
             let mut added = None;
-            let progress = store::run(
+            let progress = import::run(
                 conn,
                 id,
                 &path,
