@@ -11,7 +11,7 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{figures, households, member_history, members};
 use crate::db::{Backend, DbConnection, now};
-use crate::members::{MemberStatus, is_priority};
+use crate::members::{InactiveReason, MemberStatus, Segment, is_priority};
 use crate::regions::queries::escape_like;
 use crate::within_areas;
 
@@ -264,17 +264,17 @@ pub fn update(
 
 /// Recomputes a household's worklist counts from its members (a household has a handful).
 pub fn refresh_counts(conn: &mut DbConnection, household_id: i32) -> QueryResult<()> {
-    let rows: Vec<(String, String, Option<String>)> = members::table
+    let rows: Vec<(Segment, MemberStatus, Option<InactiveReason>)> = members::table
         .filter(members::household_id.eq(household_id))
         .select((members::segment, members::status, members::inactive_reason))
         .load(conn)?;
     let open = rows
         .iter()
-        .filter(|(_, status, _)| MemberStatus::parse(status).is_some_and(MemberStatus::is_open))
+        .filter(|(_, status, _)| status.is_open())
         .count() as i32;
     let priority = rows
         .iter()
-        .filter(|(segment, status, reason)| is_priority(segment, status, reason.as_deref()))
+        .filter(|(segment, status, reason)| is_priority(*segment, *status, *reason))
         .count() as i32;
     let last_visited_on: Option<chrono::NaiveDate> = households::table
         .find(household_id)
@@ -346,26 +346,6 @@ pub fn worklist_in(
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_rt_rw_query;
-
-    #[test]
-    fn reads_rt_rw_queries() {
-        assert_eq!(
-            parse_rt_rw_query("3/5"),
-            Some(("003".into(), Some("005".into())))
-        );
-        assert_eq!(
-            parse_rt_rw_query("RT 3 RW 12"),
-            Some(("003".into(), Some("012".into())))
-        );
-        assert_eq!(parse_rt_rw_query("rt 7"), Some(("007".into(), None)));
-        assert_eq!(parse_rt_rw_query("Jl. Dago"), None);
-        assert_eq!(parse_rt_rw_query("12"), None);
-    }
-}
-
 /// Of these households (id, kelurahan), those in a kelurahan a roster has covered but none of
 /// whose members any roster listed: the field found them, BPJS does not know them.
 pub fn not_in_roster(
@@ -407,4 +387,24 @@ pub fn not_in_roster(
         .into_iter()
         .filter(|id| !listed.contains(id))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rt_rw_query;
+
+    #[test]
+    fn reads_rt_rw_queries() {
+        assert_eq!(
+            parse_rt_rw_query("3/5"),
+            Some(("003".into(), Some("005".into())))
+        );
+        assert_eq!(
+            parse_rt_rw_query("RT 3 RW 12"),
+            Some(("003".into(), Some("012".into())))
+        );
+        assert_eq!(parse_rt_rw_query("rt 7"), Some(("007".into(), None)));
+        assert_eq!(parse_rt_rw_query("Jl. Dago"), None);
+        assert_eq!(parse_rt_rw_query("12"), None);
+    }
 }

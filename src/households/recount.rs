@@ -9,7 +9,7 @@ use super::worklist_rank;
 use crate::db::DbConnection;
 use crate::db::schema::{households, members};
 use crate::db::sqlite_bulk::{self, Value};
-use crate::members::{MemberStatus, is_priority};
+use crate::members::{InactiveReason, MemberStatus, Segment, is_priority};
 
 /// Recomputes the worklist counts of many households in a few statements, writing only the
 /// households whose counts changed.
@@ -29,13 +29,13 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
                 members::status,
                 members::inactive_reason,
             ))
-            .load::<(i32, String, String, Option<String>)>(conn)?
+            .load::<(i32, Segment, MemberStatus, Option<InactiveReason>)>(conn)?
         {
             let entry = counts.entry(household).or_default();
-            if MemberStatus::parse(&status).is_some_and(MemberStatus::is_open) {
+            if status.is_open() {
                 entry.0 += 1;
             }
-            if is_priority(&segment, &status, reason.as_deref()) {
+            if is_priority(segment, status, reason) {
                 entry.1 += 1;
             }
         }

@@ -14,7 +14,7 @@ pub fn status_on(
     conn: &mut DbConnection,
     member_id: i32,
     date: NaiveDate,
-) -> QueryResult<Option<(String, String)>> {
+) -> QueryResult<Option<(MemberStatus, Segment)>> {
     member_history::table
         .filter(member_history::member_id.eq(member_id))
         .filter(member_history::valid_from.le(date))
@@ -28,23 +28,14 @@ pub fn status_on(
 #[derive(Queryable, Debug, Clone)]
 pub struct HistoryRow {
     pub valid_from: NaiveDate,
-    pub status: String,
-    pub segment: String,
-    pub inactive_reason: Option<String>,
+    pub status: MemberStatus,
+    pub segment: Segment,
+    pub inactive_reason: Option<InactiveReason>,
 }
 
 impl HistoryRow {
-    pub fn status_label(&self) -> &'static str {
-        MemberStatus::parse(&self.status).map_or("?", MemberStatus::label)
-    }
-    pub fn segment_label(&self) -> &'static str {
-        Segment::parse(&self.segment).map_or("?", Segment::label)
-    }
     pub fn reason_label(&self) -> &'static str {
-        self.inactive_reason
-            .as_deref()
-            .and_then(InactiveReason::parse)
-            .map_or("", InactiveReason::label)
+        self.inactive_reason.map_or("", InactiveReason::label)
     }
 }
 

@@ -9,11 +9,22 @@ use chrono::{Datelike, NaiveDate};
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Nik(String);
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Sex {
     Male,
     Female,
 }
+
+crate::text_sql!(Sex);
 
 impl Sex {
     pub fn as_str(self) -> &'static str {

@@ -85,13 +85,11 @@ text_enum! {
 
 /// Whether a member with this segment/status/reason goes first on the worklist: mandiri members
 /// in arrears (the largest group) and PBI members removed from the welfare register.
-pub fn is_priority(segment: &str, status: &str, reason: Option<&str>) -> bool {
-    status == MemberStatus::Inactive.as_str()
-        && match reason.and_then(InactiveReason::parse) {
+pub fn is_priority(segment: Segment, status: MemberStatus, reason: Option<InactiveReason>) -> bool {
+    status == MemberStatus::Inactive
+        && match reason {
             Some(InactiveReason::PbiRemoved) => true,
-            Some(InactiveReason::Arrears) => {
-                matches!(Segment::parse(segment), Some(Segment::Pbpu | Segment::Bp))
-            }
+            Some(InactiveReason::Arrears) => matches!(segment, Segment::Pbpu | Segment::Bp),
             _ => false,
         }
 }
@@ -116,9 +114,16 @@ mod tests {
 
     #[test]
     fn mandiri_arrears_and_removed_pbi_come_first() {
-        assert!(is_priority("pbpu", "nonaktif", Some("tunggakan")));
-        assert!(is_priority("pbi_jk", "nonaktif", Some("pbi_dinonaktifkan")));
-        assert!(!is_priority("ppu_bu", "nonaktif", Some("phk")));
-        assert!(!is_priority("pbpu", "aktif", None));
+        let p = |segment: &str, status: &str, reason: Option<&str>| {
+            is_priority(
+                Segment::parse(segment).unwrap(),
+                MemberStatus::parse(status).unwrap(),
+                reason.and_then(InactiveReason::parse),
+            )
+        };
+        assert!(p("pbpu", "nonaktif", Some("tunggakan")));
+        assert!(p("pbi_jk", "nonaktif", Some("pbi_dinonaktifkan")));
+        assert!(!p("ppu_bu", "nonaktif", Some("phk")));
+        assert!(!p("pbpu", "aktif", None));
     }
 }

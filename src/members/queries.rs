@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::forms::{MemberInput, name_key};
+use super::identity::Sex;
+use super::{Class, InactiveReason, MemberStatus, Relationship, Segment};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{households, members};
@@ -17,14 +19,14 @@ pub struct Member {
     pub household_id: i32,
     pub nik: Option<String>,
     pub name: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
-    pub relationship: String,
+    pub relationship: Relationship,
     pub jkn_number: Option<String>,
-    pub segment: String,
-    pub class: Option<String>,
-    pub status: String,
-    pub inactive_reason: Option<String>,
+    pub segment: Segment,
+    pub class: Option<Class>,
+    pub status: MemberStatus,
+    pub inactive_reason: Option<InactiveReason>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
 }
@@ -37,60 +39,16 @@ impl Member {
         }
     }
 
-    fn label<T: Copy>(
-        value: &str,
-        parse: fn(&str) -> Option<T>,
-        label: fn(T) -> &'static str,
-    ) -> &'static str {
-        parse(value).map(label).unwrap_or("?")
-    }
-
-    pub fn status_label(&self) -> &'static str {
-        Self::label(
-            &self.status,
-            super::MemberStatus::parse,
-            super::MemberStatus::label,
-        )
-    }
-
-    pub fn segment_label(&self) -> &'static str {
-        Self::label(&self.segment, super::Segment::parse, super::Segment::label)
-    }
-
-    pub fn relationship_label(&self) -> &'static str {
-        Self::label(
-            &self.relationship,
-            super::Relationship::parse,
-            super::Relationship::label,
-        )
-    }
-
     pub fn class_label(&self) -> &'static str {
-        self.class
-            .as_deref()
-            .map(|c| Self::label(c, super::Class::parse, super::Class::label))
-            .unwrap_or("")
+        self.class.map_or("", Class::label)
     }
 
     pub fn reason_label(&self) -> &'static str {
-        self.inactive_reason
-            .as_deref()
-            .map(|r| {
-                Self::label(
-                    r,
-                    super::InactiveReason::parse,
-                    super::InactiveReason::label,
-                )
-            })
-            .unwrap_or("")
-    }
-
-    pub fn sex_label(&self) -> &'static str {
-        super::identity::Sex::parse(&self.sex).map_or("?", |s| s.label())
+        self.inactive_reason.map_or("", InactiveReason::label)
     }
 
     pub fn is_open(&self) -> bool {
-        super::MemberStatus::parse(&self.status).is_some_and(super::MemberStatus::is_open)
+        self.status.is_open()
     }
 }
 
@@ -156,6 +114,44 @@ pub fn similar_in_kelurahan(
         .collect())
 }
 
+/// What a member form writes, the same columns for the insert and the update (a `None` clears
+/// the column).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = members, treat_none_as_null = true)]
+struct MemberForm<'a> {
+    nik: Option<&'a str>,
+    name: &'a str,
+    name_search: String,
+    sex: Sex,
+    birth_date: NaiveDate,
+    relationship: Relationship,
+    jkn_number: Option<&'a str>,
+    segment: Segment,
+    class: Option<Class>,
+    status: MemberStatus,
+    inactive_reason: Option<InactiveReason>,
+    updated_at: chrono::NaiveDateTime,
+}
+
+impl<'a> MemberForm<'a> {
+    fn of(input: &'a MemberInput, at: chrono::NaiveDateTime) -> Self {
+        Self {
+            nik: input.nik.as_ref().map(|n| n.as_str()),
+            name: &input.name,
+            name_search: input.name.to_lowercase(),
+            sex: input.sex,
+            birth_date: input.birth_date,
+            relationship: input.relationship,
+            jkn_number: input.jkn_number.as_deref(),
+            segment: input.segment,
+            class: input.class,
+            status: input.status,
+            inactive_reason: input.inactive_reason,
+            updated_at: at,
+        }
+    }
+}
+
 pub fn create(
     conn: &mut DbConnection,
     household_id: i32,
@@ -165,21 +161,10 @@ pub fn create(
     let at = now();
     let id: i32 = crate::with_backend!(conn, c => diesel::insert_into(members::table)
         .values((
+            MemberForm::of(input, at),
             members::household_id.eq(household_id),
-            members::nik.eq(input.nik.as_ref().map(|n| n.as_str().to_string())),
-            members::name.eq(&input.name),
-            members::name_search.eq(input.name.to_lowercase()),
-            members::sex.eq(input.sex.as_str()),
-            members::birth_date.eq(input.birth_date),
-            members::relationship.eq(input.relationship.as_str()),
-            members::jkn_number.eq(&input.jkn_number),
-            members::segment.eq(input.segment.as_str()),
-            members::class.eq(input.class.map(|c| c.as_str())),
-            members::status.eq(input.status.as_str()),
-            members::inactive_reason.eq(input.inactive_reason.map(|r| r.as_str())),
             members::created_by.eq(user.id),
             members::created_at.eq(at),
-            members::updated_at.eq(at),
         ))
         .returning(members::id)
         .get_result(c))?;
@@ -205,29 +190,16 @@ pub fn update(
     input: &MemberInput,
     user: &CurrentUser,
 ) -> QueryResult<()> {
-    let nik = input.nik.as_ref().map(|n| n.as_str().to_string());
+    let nik = input.nik.as_ref().map(|n| n.as_str());
     diesel::update(members::table.find(before.id))
-        .set((
-            members::nik.eq(&nik),
-            members::name.eq(&input.name),
-            members::name_search.eq(input.name.to_lowercase()),
-            members::sex.eq(input.sex.as_str()),
-            members::birth_date.eq(input.birth_date),
-            members::relationship.eq(input.relationship.as_str()),
-            members::jkn_number.eq(&input.jkn_number),
-            members::segment.eq(input.segment.as_str()),
-            members::class.eq(input.class.map(|c| c.as_str())),
-            members::status.eq(input.status.as_str()),
-            members::inactive_reason.eq(input.inactive_reason.map(|r| r.as_str())),
-            members::updated_at.eq(now()),
-        ))
+        .set(MemberForm::of(input, now()))
         .execute(conn)?;
     refresh_counts(conn, before.household_id)?;
     // Personal data stays out of the trail: it says which fields changed, and the old → new
     // values only for the membership fields.
     let mut changes = Vec::new();
     for (field, old, new) in [
-        ("nik", before.nik.as_deref(), nik.as_deref()),
+        ("nik", before.nik.as_deref(), nik),
         (
             "name",
             Some(before.name.as_str()),
@@ -243,7 +215,7 @@ pub fn update(
             changes.push(format!("{field} changed"));
         }
     }
-    if before.sex != input.sex.as_str() || before.birth_date != input.birth_date {
+    if before.sex != input.sex || before.birth_date != input.birth_date {
         changes.push("sex/birth_date changed".into());
     }
     for (field, old, new) in [
@@ -259,7 +231,7 @@ pub fn update(
         ),
         (
             "class",
-            before.class.as_deref(),
+            before.class.map(|c| c.as_str()),
             input.class.map(|c| c.as_str()),
         ),
         (
@@ -269,7 +241,7 @@ pub fn update(
         ),
         (
             "inactive_reason",
-            before.inactive_reason.as_deref(),
+            before.inactive_reason.map(|r| r.as_str()),
             input.inactive_reason.map(|r| r.as_str()),
         ),
     ] {

@@ -238,7 +238,7 @@ async fn save(
     };
     // Becoming active is what the field reports and a supervisor verifies; an edit cannot do it.
     if let Some(before) = &existing
-        && before.status != MemberStatus::Active.as_str()
+        && before.status != MemberStatus::Active
         && input.status == MemberStatus::Active
     {
         let mut errors = FieldErrors::default();
@@ -331,14 +331,17 @@ fn form_from(member: &Member) -> MemberForm {
             String::new()
         },
         name: member.name.clone(),
-        sex: member.sex.clone(),
+        sex: member.sex.as_str().into(),
         birth_date: member.birth_date.format("%Y-%m-%d").to_string(),
-        relationship: member.relationship.clone(),
+        relationship: member.relationship.as_str().into(),
         jkn_number: member.jkn_number.clone().unwrap_or_default(),
-        segment: member.segment.clone(),
-        class: member.class.clone().unwrap_or_default(),
-        status: member.status.clone(),
-        inactive_reason: member.inactive_reason.clone().unwrap_or_default(),
+        segment: member.segment.as_str().into(),
+        class: member.class.map(|c| c.as_str().into()).unwrap_or_default(),
+        status: member.status.as_str().into(),
+        inactive_reason: member
+            .inactive_reason
+            .map(|r| r.as_str().into())
+            .unwrap_or_default(),
         confirm_warnings: String::new(),
         submission_key: submissions::new_key(),
     }
@@ -490,7 +493,7 @@ async fn member_page(
         .nik
         .as_deref()
         .and_then(|n| Nik::parse(n).ok())
-        .is_some_and(|n| n.sex().as_str() != member.sex);
+        .is_some_and(|n| n.sex() != member.sex);
     render(
         StatusCode::OK,
         &ShowPage {

@@ -11,7 +11,8 @@ use crate::auth::CurrentUser;
 use crate::db::schema::{households, members, reactivations, users};
 use crate::db::{DbConnection, now};
 use crate::households::queries::refresh_counts;
-use crate::members::Segment;
+use crate::members::{Class, InactiveReason, MemberStatus, Segment};
+use crate::visits::Action;
 use crate::within_areas;
 
 pub struct NewClaim<'a> {
@@ -67,10 +68,10 @@ pub fn pending_members(conn: &mut DbConnection, member_ids: &[i32]) -> QueryResu
 #[derive(Queryable, Debug, Clone)]
 pub struct ClaimRow {
     pub id: i32,
-    pub kind: String,
-    pub state: String,
-    pub method: String,
-    pub segment: Option<String>,
+    pub kind: ClaimKind,
+    pub state: ClaimState,
+    pub method: Action,
+    pub segment: Option<Segment>,
     pub reported_on: NaiveDate,
     pub decision_reason: Option<String>,
     pub member_id: i32,
@@ -86,26 +87,14 @@ pub struct ClaimRow {
 }
 
 impl ClaimRow {
-    pub fn kind_label(&self) -> &'static str {
-        ClaimKind::parse(&self.kind).map_or("?", ClaimKind::label)
-    }
-    pub fn state_label(&self) -> &'static str {
-        ClaimState::parse(&self.state).map_or("?", ClaimState::label)
-    }
-    pub fn method_label(&self) -> &'static str {
-        crate::visits::Action::parse(&self.method).map_or("?", crate::visits::Action::label)
-    }
     pub fn segment_label(&self) -> &'static str {
-        self.segment
-            .as_deref()
-            .and_then(Segment::parse)
-            .map_or("", Segment::label)
+        self.segment.map_or("", Segment::label)
     }
     pub fn by_roster(&self) -> bool {
         self.decided_via.as_deref() == Some(DecidedVia::ROSTER)
     }
     pub fn is_pending(&self) -> bool {
-        self.state == ClaimState::Reported.as_str()
+        self.state == ClaimState::Reported
     }
 }
 
@@ -213,7 +202,7 @@ pub fn decide(
     for claim in &claims {
         settle(conn, claim, decision, via)?;
         if decision == Decision::Confirm {
-            activate(conn, user, claim.member_id, claim.segment.as_deref())?;
+            activate(conn, user, claim.member_id, claim.segment)?;
         }
     }
     Ok(claims.len())
@@ -224,28 +213,32 @@ fn activate(
     conn: &mut DbConnection,
     user: &CurrentUser,
     member_id: i32,
-    segment: Option<&str>,
+    segment: Option<Segment>,
 ) -> QueryResult<()> {
-    let (household_id, old_status, old_segment, class): (i32, String, String, Option<String>) =
-        members::table
-            .find(member_id)
-            .select((
-                members::household_id,
-                members::status,
-                members::segment,
-                members::class,
-            ))
-            .first(conn)?;
-    let new_segment = segment.unwrap_or(&old_segment).to_string();
-    let keeps_class = Segment::parse(&new_segment).is_some_and(Segment::has_class);
+    let (household_id, old_status, old_segment, class): (
+        i32,
+        MemberStatus,
+        Segment,
+        Option<Class>,
+    ) = members::table
+        .find(member_id)
+        .select((
+            members::household_id,
+            members::status,
+            members::segment,
+            members::class,
+        ))
+        .first(conn)?;
+    let new_segment = segment.unwrap_or(old_segment);
+    let keeps_class = new_segment.has_class();
     // The class is kept for mandiri segments (unknown stays unknown); other segments have none.
     let class = if keeps_class { class } else { None };
     diesel::update(members::table.find(member_id))
         .set((
-            members::status.eq("aktif"),
-            members::segment.eq(&new_segment),
+            members::status.eq(MemberStatus::Active),
+            members::segment.eq(new_segment),
             members::class.eq(class),
-            members::inactive_reason.eq(None::<String>),
+            members::inactive_reason.eq(None::<InactiveReason>),
             members::updated_at.eq(now()),
         ))
         .execute(conn)?;

@@ -9,6 +9,7 @@ use super::ClaimState;
 use crate::audit;
 use crate::db::schema::reactivations;
 use crate::db::{DbConnection, now};
+use crate::members::Segment;
 use crate::progress::queries::{ActivityDelta, bump_activity};
 
 /// A claim the roster still shows inactive this long after its report is flagged.
@@ -51,7 +52,7 @@ pub struct OpenClaim {
     pub id: i32,
     pub member_id: i32,
     /// The segment the member was reported to move to, if any.
-    pub segment: Option<String>,
+    pub segment: Option<Segment>,
     pub region_code: String,
     pub reported_by: i32,
     pub flagged_on: Option<NaiveDate>,

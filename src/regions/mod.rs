@@ -10,13 +10,25 @@ use std::fmt;
 
 use diesel::prelude::*;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub enum Level {
     Provinsi,
     KabupatenKota,
     Kecamatan,
     DesaKelurahan,
 }
+
+crate::text_sql!(Level);
 
 impl Level {
     pub fn as_str(self) -> &'static str {
@@ -58,8 +70,21 @@ impl Level {
 }
 
 /// A syntactically valid Kemendagri code: `PP`, `PP.KK`, `PP.KK.CC` or `PP.KK.CC.DDDD`.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    diesel::expression::AsExpression,
+    diesel::deserialize::FromSqlRow,
+)]
+#[diesel(sql_type = diesel::sql_types::Text)]
 pub struct RegionCode(String);
+
+crate::text_sql!(RegionCode);
 
 const SEGMENT_LENGTHS: [usize; 4] = [2, 2, 2, 4];
 
@@ -142,6 +167,7 @@ pub fn village_kind(code: &str) -> &'static str {
 pub struct Region {
     pub code: String,
     pub name: String,
+    /// A `Level`'s value, or "nasional" for the country page's pseudo-region.
     pub level: String,
     pub parent_code: Option<String>,
 }

@@ -17,7 +17,8 @@ use crate::db::bulk::{BulkDate, SharedTimestamp};
 use crate::db::schema::{households, member_history, members, reactivations};
 use crate::db::{DbConnection, lower, now};
 use crate::households::recount::refresh_households;
-use crate::members::{MemberStatus, is_priority};
+use crate::members::identity::Sex;
+use crate::members::{Class, InactiveReason, MemberStatus, Segment, is_priority};
 use crate::reactivations::ClaimState;
 use crate::reactivations::settle::settle_by_roster;
 
@@ -60,12 +61,12 @@ struct Existing {
     nik: Option<String>,
     jkn_number: Option<String>,
     name: String,
-    sex: String,
+    sex: Sex,
     birth_date: NaiveDate,
-    segment: String,
-    class: Option<String>,
-    status: String,
-    inactive_reason: Option<String>,
+    segment: Segment,
+    class: Option<Class>,
+    status: MemberStatus,
+    inactive_reason: Option<InactiveReason>,
     region_code: String,
     /// The latest extract date the member has a history row for.
     last_seen: Option<NaiveDate>,
@@ -111,17 +112,17 @@ fn existing_columns() -> ExistingColumns {
 
 impl Existing {
     fn status_differs(&self, row: &RosterRow) -> bool {
-        self.segment != row.segment.as_str()
-            || self.status != row.status.as_str()
-            || self.inactive_reason.as_deref() != row.inactive_reason.map(|r| r.as_str())
+        self.segment != row.segment
+            || self.status != row.status
+            || self.inactive_reason != row.inactive_reason
     }
 
     /// Anything but the status differs (the kelurahan included).
     fn details_differ(&self, row: &RosterRow) -> bool {
         self.name != row.name
-            || self.sex != row.sex.as_str()
+            || self.sex != row.sex
             || self.birth_date != row.birth_date
-            || self.class.as_deref() != row.class.map(|c| c.as_str())
+            || self.class != row.class
             || (row.jkn_number.is_some() && self.jkn_number != row.jkn_number)
             || (self.nik.is_none() && row.nik.is_some())
             || self.region_code != row.region_code
@@ -253,11 +254,7 @@ pub(super) fn apply_batch(
         {
             let entry = counts.entry(homes_of(i)).or_default();
             entry.0 += i32::from(r.status.is_open());
-            entry.1 += i32::from(is_priority(
-                r.segment.as_str(),
-                r.status.as_str(),
-                r.inactive_reason.map(|x| x.as_str()),
-            ));
+            entry.1 += i32::from(is_priority(r.segment, r.status, r.inactive_reason));
         }
         let new_ids = reserve_ids(conn, IdTable::Households, missing.len())?;
         let made: Vec<NewHousehold<'_>> = missing

@@ -18,7 +18,7 @@ use foldhash::{HashMap, HashMapExt, HashSet};
 use super::batch::{BatchOutcome, Derived, KnownMembers, apply_batch};
 use super::read::{Header, check};
 use super::tally::Tally;
-use super::{CellError, MemberKey, RosterRow};
+use super::{CellError, ImportState, MemberKey, RosterRow};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{regions, roster_import_errors, roster_imports};
@@ -79,7 +79,7 @@ pub fn begin(
             roster_imports::extract_date.eq(extract_date),
             roster_imports::file_name.eq(file_name),
             roster_imports::imported_by.eq(user_id),
-            roster_imports::state.eq("berjalan"),
+            roster_imports::state.eq(ImportState::Running),
             roster_imports::started_at.eq(at),
             roster_imports::updated_at.eq(at),
         ))
@@ -89,9 +89,9 @@ pub fn begin(
 
 /// Marks imports left `berjalan` by a stopped server as failed (re-running them is safe).
 pub fn fail_interrupted(conn: &mut DbConnection) -> QueryResult<usize> {
-    diesel::update(roster_imports::table.filter(roster_imports::state.eq("berjalan")))
+    diesel::update(roster_imports::table.filter(roster_imports::state.eq(ImportState::Running)))
         .set((
-            roster_imports::state.eq("gagal"),
+            roster_imports::state.eq(ImportState::Failed),
             roster_imports::message.eq(
                 "Terputus karena server berhenti. Baris yang sudah diproses tersimpan; \
                  unggah berkas yang sama lagi untuk melanjutkan.",
@@ -143,7 +143,7 @@ pub fn run(
         Err(message) => {
             let _ = diesel::update(roster_imports::table.find(import_id))
                 .set((
-                    roster_imports::state.eq("gagal"),
+                    roster_imports::state.eq(ImportState::Failed),
                     roster_imports::message.eq(&message),
                     roster_imports::updated_at.eq(now()),
                 ))
@@ -285,7 +285,7 @@ fn run_inner(
         )?;
         save_progress(conn, import_id, &progress)?;
         diesel::update(roster_imports::table.find(import_id))
-            .set(roster_imports::state.eq("selesai"))
+            .set(roster_imports::state.eq(ImportState::Done))
             .execute(conn)?;
         audit::record(
             conn,

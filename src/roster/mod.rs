@@ -21,6 +21,24 @@ use chrono::NaiveDate;
 use crate::members::identity::Sex;
 use crate::members::{Class, InactiveReason, MemberStatus, Segment};
 
+crate::text_enum! {
+    /// Where an import stands.
+    pub enum ImportState {
+        Running => ("berjalan", "Berjalan"),
+        Done => ("selesai", "Selesai"),
+        Failed => ("gagal", "Gagal"),
+    }
+}
+
+crate::text_enum! {
+    /// A held row: waiting for someone who covers both kelurahan, or decided.
+    pub enum MoveState {
+        Held => ("ditahan", "Ditahan"),
+        Accepted => ("diterima", "Diterima"),
+        Rejected => ("ditolak", "Ditolak"),
+    }
+}
+
 /// One valid roster row.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RosterRow {

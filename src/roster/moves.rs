@@ -11,9 +11,9 @@ use askama::Template;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use super::RosterRow;
 use super::batch;
 use super::import::Importer;
+use super::{MoveState, RosterRow};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{households, members, roster_held_moves};
@@ -30,10 +30,6 @@ use crate::within_areas;
 const DECIDERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 /// Held rows shown on the page, oldest first.
 const PAGE_LIMIT: i64 = 200;
-
-pub const HELD: &str = "ditahan";
-pub const ACCEPTED: &str = "diterima";
-pub const REJECTED: &str = "ditolak";
 
 pub fn register(routes: &mut Routes) {
     routes
@@ -72,7 +68,7 @@ pub(super) fn hold(
                 roster_held_moves::status.eq(r.status.as_str()),
                 roster_held_moves::inactive_reason.eq(r.inactive_reason.map(|x| x.as_str())),
                 roster_held_moves::extract_date.eq(date),
-                roster_held_moves::state.eq(HELD),
+                roster_held_moves::state.eq(MoveState::Held),
                 roster_held_moves::created_at.eq(at),
             )
         })
@@ -106,19 +102,19 @@ pub struct HeldMove {
     pub nik: Option<String>,
     pub nomor_kk: Option<String>,
     pub name: String,
-    pub sex: String,
+    pub sex: Sex,
     pub birth_date: NaiveDate,
     pub region_code: String,
     pub rt: String,
     pub rw: String,
     pub address: String,
     pub jkn_number: Option<String>,
-    pub segment: String,
-    pub class: Option<String>,
-    pub status: String,
-    pub inactive_reason: Option<String>,
+    pub segment: Segment,
+    pub class: Option<Class>,
+    pub status: MemberStatus,
+    pub inactive_reason: Option<InactiveReason>,
     pub extract_date: NaiveDate,
-    pub state: String,
+    pub state: MoveState,
     /// The kelurahan of the member's household.
     #[diesel(select_expression = households::region_code)]
     #[diesel(select_expression_type = households::region_code)]
@@ -126,41 +122,29 @@ pub struct HeldMove {
 }
 
 impl HeldMove {
-    /// The row as the import read it; `None` if a stored value no longer parses.
+    /// The row as the import read it.
     fn to_row(&self) -> Option<RosterRow> {
         Some(RosterRow {
             line: usize::try_from(self.line).ok()?,
             nik: self.nik.clone(),
             nomor_kk: self.nomor_kk.clone(),
             name: self.name.clone(),
-            sex: Sex::parse(&self.sex)?,
+            sex: self.sex,
             birth_date: self.birth_date,
             region_code: self.region_code.clone(),
             rt: self.rt.clone(),
             rw: self.rw.clone(),
             address: self.address.clone(),
             jkn_number: self.jkn_number.clone(),
-            segment: Segment::parse(&self.segment)?,
-            class: match &self.class {
-                Some(c) => Some(Class::parse(c)?),
-                None => None,
-            },
-            status: MemberStatus::parse(&self.status)?,
-            inactive_reason: match &self.inactive_reason {
-                Some(r) => Some(InactiveReason::parse(r)?),
-                None => None,
-            },
+            segment: self.segment,
+            class: self.class,
+            status: self.status,
+            inactive_reason: self.inactive_reason,
         })
     }
 
     pub fn masked_nik(&self) -> String {
         self.nik.as_deref().map(mask).unwrap_or_else(|| "-".into())
-    }
-    pub fn status_label(&self) -> &'static str {
-        MemberStatus::parse(&self.status).map_or("?", MemberStatus::label)
-    }
-    pub fn segment_label(&self) -> &'static str {
-        Segment::parse(&self.segment).map_or("?", Segment::label)
     }
 }
 
@@ -192,12 +176,12 @@ pub fn pending_for(
     limit: i64,
 ) -> QueryResult<(Vec<HeldMove>, i64)> {
     let rows = visible!(user, HeldMove::as_select())
-        .filter(roster_held_moves::state.eq(HELD))
+        .filter(roster_held_moves::state.eq(MoveState::Held))
         .order(roster_held_moves::id)
         .limit(limit)
         .load::<HeldMove>(conn)?;
     let total = visible!(user, diesel::dsl::count_star())
-        .filter(roster_held_moves::state.eq(HELD))
+        .filter(roster_held_moves::state.eq(MoveState::Held))
         .get_result::<i64>(conn)?;
     Ok((rows, total))
 }
@@ -241,10 +225,14 @@ pub fn decide(
         let updated = diesel::update(
             roster_held_moves::table
                 .filter(roster_held_moves::id.eq(id))
-                .filter(roster_held_moves::state.eq(HELD)),
+                .filter(roster_held_moves::state.eq(MoveState::Held)),
         )
         .set((
-            roster_held_moves::state.eq(if accept { ACCEPTED } else { REJECTED }),
+            roster_held_moves::state.eq(if accept {
+                MoveState::Accepted
+            } else {
+                MoveState::Rejected
+            }),
             roster_held_moves::decided_by.eq(user.id),
             roster_held_moves::decided_at.eq(now()),
         ))

@@ -11,6 +11,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use futures_util::TryStreamExt;
 
+use super::ImportState;
 use super::import::{self, Importer};
 use super::report;
 use crate::audit;
@@ -45,7 +46,7 @@ pub struct ImportRow {
     pub id: i32,
     pub extract_date: NaiveDate,
     pub file_name: String,
-    pub state: String,
+    pub state: ImportState,
     pub percent_done: i32,
     pub rows_read: i32,
     pub rows_invalid: i32,
@@ -62,14 +63,7 @@ pub struct ImportRow {
 
 impl ImportRow {
     pub fn running(&self) -> bool {
-        self.state == "berjalan"
-    }
-    pub fn state_label(&self) -> &'static str {
-        match self.state.as_str() {
-            "berjalan" => "Berjalan",
-            "selesai" => "Selesai",
-            _ => "Gagal",
-        }
+        self.state == ImportState::Running
     }
     pub fn started(&self) -> String {
         wib(&self.started_at)

@@ -12,7 +12,7 @@ use crate::db::schema::{households, members, users, visit_members, visits};
 use crate::db::{DbConnection, now};
 use crate::households::Household;
 use crate::households::queries::{refresh_counts, visible};
-use crate::members::MemberStatus;
+use crate::members::{MemberStatus, Segment};
 use crate::progress::queries::{ActivityDelta, bump_activity};
 use crate::reactivations::queries::{NewClaim, report};
 
@@ -144,18 +144,12 @@ pub struct VisitRow {
     pub id: i32,
     pub household_id: i32,
     pub visited_on: NaiveDate,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub note: String,
     pub visitor: String,
     pub address: String,
     pub rt: String,
     pub rw: String,
-}
-
-impl VisitRow {
-    pub fn outcome_label(&self) -> &'static str {
-        Outcome::parse(&self.outcome).map_or("?", Outcome::label)
-    }
 }
 
 macro_rules! visit_rows {
@@ -229,25 +223,16 @@ pub struct MemberVisitRow {
     pub visited_on: NaiveDate,
     pub member_id: i32,
     pub member_name: String,
-    pub observed_status: String,
-    pub action: String,
-    pub new_segment: Option<String>,
+    pub observed_status: MemberStatus,
+    pub action: Action,
+    pub new_segment: Option<Segment>,
     pub rehab_reference: Option<String>,
     pub revisit_on: Option<NaiveDate>,
 }
 
 impl MemberVisitRow {
-    pub fn status_label(&self) -> &'static str {
-        MemberStatus::parse(&self.observed_status).map_or("?", MemberStatus::label)
-    }
-    pub fn action_label(&self) -> &'static str {
-        Action::parse(&self.action).map_or("?", Action::label)
-    }
     pub fn segment_label(&self) -> &'static str {
-        self.new_segment
-            .as_deref()
-            .and_then(crate::members::Segment::parse)
-            .map_or("", crate::members::Segment::label)
+        self.new_segment.map_or("", Segment::label)
     }
 }
 

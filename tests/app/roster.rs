@@ -281,7 +281,7 @@ async fn two_extracts_change_statuses_keep_history_and_reconcile_claims() {
         app.with_conn(move |conn| {
             pesiar::members::history::status_on(conn, citra, d)
                 .unwrap()
-                .map(|(s, _)| s)
+                .map(|(s, _)| s.as_str().to_string())
         })
     };
     assert_eq!(on(first - chrono::Duration::days(1)).await, None);
