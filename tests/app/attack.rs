@@ -16,8 +16,8 @@ use pesiar::web::routes::Access;
 use reqwest::StatusCode;
 
 use crate::access::{Samples, concrete_path};
-use crate::fieldwork::{Fixture, fixture, submit};
 use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app};
+use crate::journeys::{Fixture, fixture};
 
 /// The victim kelurahan (Sekeloa, Kecamatan Coblong) and what only its own people may see.
 const VICTIM: &str = "32.73.02.1005";
@@ -146,18 +146,18 @@ async fn victim(app: &TestApp) -> Victim {
     let agent_id = crate::helpers::user_id(app, "agen.korban").await;
     let ibu = fixture.members[0];
     let today = pesiar::web::today().to_string();
-    let res = submit(
-        app,
-        &fixture.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", fixture.household),
-        &[
-            ("visited_on", &today),
-            ("outcome", "ditemui"),
-            (&format!("m.{ibu}.status"), "nonaktif"),
-            (&format!("m.{ibu}.action"), "tunggakan_lunas"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit_visit(
+            &fixture.agent,
+            fixture.household,
+            &[
+                ("visited_on", &today),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let claim: i32 = app
         .with_conn(|conn| {
@@ -168,10 +168,9 @@ async fn victim(app: &TestApp) -> Victim {
         })
         .await;
 
-    app.create_user("spv.korban", Role::Supervisor, &["32.73"])
+    let supervisor = app
+        .client_as("spv.korban", Role::Supervisor, &["32.73"])
         .await;
-    let supervisor = new_client();
-    app.login_with(&supervisor, "spv.korban", PASSWORD).await;
     let res = app
         .post_form_with(
             &supervisor,
@@ -206,7 +205,7 @@ async fn victim(app: &TestApp) -> Victim {
         agent_id,
         supervisor,
         claim,
-        import: crate::fieldwork::id_from(&page),
+        import: crate::journeys::id_from(&page),
     }
 }
 
@@ -533,7 +532,7 @@ const IMG: &str = "\"><img src=x onerror=alert(document.domain)>";
 /// an admin, then opened on every page and in every download that shows them.
 #[tokio::test]
 async fn hostile_text_is_inert_on_every_page_and_in_every_download() {
-    use crate::fieldwork::{add_member_ok, create_household};
+    use crate::journeys::{add_member_ok, create_household};
     let app = spawn_app().await;
     let dago = "32.73.02.1004";
     let agent_name = format!("=Agen Jahat {SCRIPT}");
@@ -561,19 +560,19 @@ async fn hostile_text_is_inert_on_every_page_and_in_every_download() {
     let address = format!("=HYPERLINK(\"http://jahat.example\",\"klik\") {SCRIPT}");
     let household = create_household(&app, &agent, dago, "1", &address, "").await;
     let landmark = format!("+cmd|' /C calc'!A0 {IMG}");
-    let res = submit(
-        &app,
-        &agent,
-        &format!("/rumah-tangga/{household}/ubah"),
-        &[
-            ("region_code", dago),
-            ("rt", "1"),
-            ("rw", "5"),
-            ("address", &address),
-            ("landmark", &landmark),
-        ],
-    )
-    .await;
+    let res = app
+        .submit(
+            &agent,
+            &format!("/rumah-tangga/{household}/ubah"),
+            &[
+                ("region_code", dago),
+                ("rt", "1"),
+                ("rw", "5"),
+                ("address", &address),
+                ("landmark", &landmark),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let name = format!("-Kepala {IMG}");
     let member = add_member_ok(
@@ -594,21 +593,21 @@ async fn hostile_text_is_inert_on_every_page_and_in_every_download() {
     )
     .await;
     let note = format!("@SUM(1+1) {SCRIPT}");
-    let res = submit(
-        &app,
-        &agent,
-        &format!("/rumah-tangga/{household}/kunjungan/baru"),
-        &[
-            ("visited_on", &pesiar::web::today().to_string()),
-            ("outcome", "ditemui"),
-            ("note", &note),
-            (&format!("m.{member}.status"), "nonaktif"),
-            (&format!("m.{member}.action"), "tunggakan_lunas"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit_visit(
+            &agent,
+            household,
+            &[
+                ("visited_on", &pesiar::web::today().to_string()),
+                ("outcome", "ditemui"),
+                ("note", &note),
+                (&format!("m.{member}.status"), "nonaktif"),
+                (&format!("m.{member}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let visit = crate::fieldwork::id_from(&location(&res));
+    let visit = crate::journeys::id_from(&location(&res));
 
     app.sign_in_as("admin.uji", Role::Admin, &[]).await;
     let res = app

@@ -17,6 +17,7 @@ mod headers;
 mod health;
 mod helpers;
 mod hostile;
+mod journeys;
 mod ops;
 mod privacy;
 mod progress;
