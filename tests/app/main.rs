@@ -25,6 +25,8 @@ mod regions;
 mod roster;
 mod roster_moves;
 mod storage;
+mod stored_text;
 mod tokens;
 mod users_admin;
+mod visits;
 mod weight;
