@@ -189,7 +189,7 @@ async fn every_role_gets_exactly_the_routes_the_table_allows() {
     let user = app
         .create_user("sasaran", Role::Agent, &["32.73.02.1005"])
         .await;
-    let fixture = crate::fieldwork::fixture(&app, "akses.pencatat", "32.73.02.1004").await;
+    let fixture = crate::journeys::fixture(&app, "akses.pencatat", "32.73.02.1004").await;
     let target = Samples {
         user,
         household: fixture.household,

@@ -7,7 +7,7 @@ use pesiar::db::schema::login_failures;
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app, spawn_behind_proxies};
+use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app};
 
 pub const LOCKED: &str = "Terlalu banyak percobaan; coba lagi pukul ";
 
@@ -245,11 +245,29 @@ async fn login_from(
     username: &str,
     password: &str,
 ) -> reqwest::Response {
+    login_with_headers(
+        app,
+        &[("x-forwarded-for", forwarded_for)],
+        username,
+        password,
+    )
+    .await
+}
+
+/// A sign-in from a new client whose request carries `headers`.
+async fn login_with_headers(
+    app: &TestApp,
+    headers: &[(&str, &str)],
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     let client = new_client();
     let token = app.csrf_with(&client).await;
-    client
-        .post(app.url("/login"))
-        .header("x-forwarded-for", forwarded_for)
+    let mut request = client.post(app.url("/login"));
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    request
         .form(&[
             ("csrf_token", token.as_str()),
             ("username", username),
@@ -262,7 +280,7 @@ async fn login_from(
 
 #[tokio::test]
 async fn another_address_is_not_locked_by_this_ones_failures() {
-    let app = spawn_behind_proxies(1).await;
+    let app = TestApp::new().behind_proxies(1).spawn().await;
     app.create_user("dewi", Role::Agent, &["32.73.02.1004"])
         .await;
     for _ in 0..5 {
@@ -278,7 +296,7 @@ async fn another_address_is_not_locked_by_this_ones_failures() {
 
 #[tokio::test]
 async fn a_spoofed_leftmost_forwarded_for_is_ignored() {
-    let app = spawn_behind_proxies(1).await;
+    let app = TestApp::new().behind_proxies(1).spawn().await;
     app.create_user("wayan", Role::Agent, &["32.73.02.1004"])
         .await;
     // The guesser at 203.0.113.7 writes a new address of its own in front each time; the
@@ -291,20 +309,16 @@ async fn a_spoofed_leftmost_forwarded_for_is_ignored() {
     let res = login_from(&app, "10.9.8.77, 203.0.113.7", "wayan", PASSWORD).await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // Nor does a `Forwarded` header choose the address.
-    let client = new_client();
-    let token = app.csrf_with(&client).await;
-    let res = client
-        .post(app.url("/login"))
-        .header("forwarded", "for=192.0.2.60")
-        .header("x-forwarded-for", "203.0.113.7")
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "wayan"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = login_with_headers(
+        &app,
+        &[
+            ("forwarded", "for=192.0.2.60"),
+            ("x-forwarded-for", "203.0.113.7"),
+        ],
+        "wayan",
+        PASSWORD,
+    )
+    .await;
     assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
     // The owner whose own (spoofable) leftmost entry happens to be the guesser's address is
     // judged by the address the proxy saw.

@@ -15,8 +15,8 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use pesiar::users::Role;
 use serde_json::json;
 
-use crate::fieldwork::fixture;
 use crate::helpers::{PASSWORD, TestApp, spawn_app};
+use crate::journeys::fixture;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
@@ -443,7 +443,7 @@ async fn visits_without_signal_wait_on_the_phone_and_are_recorded_once() {
     };
     let app = spawn_app().await;
     let f = fixture(&app, "agen.luring", "32.73.02.1004").await;
-    let second = crate::fieldwork::create_household(
+    let second = crate::journeys::create_household(
         &app,
         &f.agent,
         "32.73.02.1004",

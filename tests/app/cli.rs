@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
-use crate::helpers::{
-    database_url_string, empty_database, new_client, spawn_app_on, test_database,
-};
+use crate::helpers::{TestApp, database_url_string, empty_database, new_client, test_database};
 
 pub(crate) fn pesiar(database: &str) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pesiar"));
@@ -104,7 +102,7 @@ async fn migrate_then_add_a_user_then_reset_the_password() {
     );
 
     // The user logs in on a server over the same database with the new password only.
-    let app = spawn_app_on(database).await;
+    let app = TestApp::new().on(database).spawn().await;
     assert_eq!(
         app.login("agen.cli", "sandi-dari-cli-1").await.status(),
         StatusCode::UNAUTHORIZED
@@ -191,26 +189,7 @@ async fn demo_prints_logins_that_work() {
     assert_eq!(usernames, ["admin", "supervisor", "agen", "kader", "camat"]);
     for (username, password) in &logins {
         let client = new_client();
-        let html = client
-            .get(format!("{base}/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let token = crate::helpers::csrf_from(&html).unwrap();
-        let res = client
-            .post(format!("{base}/login"))
-            .form(&[
-                ("csrf_token", token.as_str()),
-                ("username", username),
-                ("password", password),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{username}");
+        log_in_with(&client, &base, username, password).await;
         let res = client.get(format!("{base}/")).send().await.unwrap();
         assert_eq!(res.status(), StatusCode::OK, "{username} home");
     }
@@ -249,20 +228,20 @@ async fn backup_copies_a_live_database_with_every_acknowledged_visit() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("pg_dump"));
         return;
     }
-    let f = crate::fieldwork::fixture(&app, "agen.cadangan", "32.73.02.1004").await;
+    let f = crate::journeys::fixture(&app, "agen.cadangan", "32.73.02.1004").await;
     let today = pesiar::web::today().format("%Y-%m-%d").to_string();
     let form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
     let mut acknowledged = vec![f.visit];
     for _ in 0..5 {
-        let res = crate::fieldwork::submit(
-            &app,
-            &f.agent,
-            &form,
-            &[("visited_on", &today), ("outcome", "tidak_ditemui")],
-        )
-        .await;
+        let res = app
+            .submit(
+                &f.agent,
+                &form,
+                &[("visited_on", &today), ("outcome", "tidak_ditemui")],
+            )
+            .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
-        acknowledged.push(crate::fieldwork::id_from(&crate::helpers::location(&res)));
+        acknowledged.push(crate::journeys::id_from(&crate::helpers::location(&res)));
     }
     let dir = tempfile::tempdir().unwrap();
     let copy = dir.path().join("cadangan.db");
@@ -273,13 +252,13 @@ async fn backup_copies_a_live_database_with_every_acknowledged_visit() {
     // Visits keep arriving while the copy is made.
     let mut during = 0;
     while !backup.is_finished() && during < 50 {
-        let res = crate::fieldwork::submit(
-            &app,
-            &f.agent,
-            &form,
-            &[("visited_on", &today), ("outcome", "menolak")],
-        )
-        .await;
+        let res = app
+            .submit(
+                &f.agent,
+                &form,
+                &[("visited_on", &today), ("outcome", "menolak")],
+            )
+            .await;
         assert_eq!(
             res.status(),
             StatusCode::SEE_OTHER,
@@ -333,7 +312,7 @@ async fn backup_copies_a_live_database_with_every_acknowledged_visit() {
 #[tokio::test]
 async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none() {
     let app = crate::helpers::spawn_app().await;
-    let f = crate::fieldwork::fixture(&app, "agen.kill", "32.73.02.1004").await;
+    let f = crate::journeys::fixture(&app, "agen.kill", "32.73.02.1004").await;
     let url = database_url_string(&app._database.url);
     let port = free_port();
     let start = || serve(&url, port);
@@ -344,14 +323,7 @@ async fn a_server_killed_mid_burst_loses_no_acknowledged_visit_and_doubles_none(
     let client = new_client();
     log_in(&client, &base, "agen.kill").await;
     let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
-    let form = client
-        .get(format!("{base}{form_path}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = page_at(&client, &format!("{base}{form_path}")).await;
     let csrf = crate::helpers::csrf_from(&form).unwrap();
     let keys: Vec<String> = (0..40)
         .map(|i| format!("burst-key-{i:04}-abcdef"))
@@ -460,21 +432,19 @@ pub(crate) async fn wait_up(base: &str) {
 }
 
 pub(crate) async fn log_in(client: &reqwest::Client, base: &str, username: &str) {
-    let page = client
-        .get(format!("{base}/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let token = crate::helpers::csrf_from(&page).unwrap();
+    log_in_with(client, base, username, crate::helpers::PASSWORD).await;
+}
+
+/// Signs in on the server at `base` (a `pesiar serve` child, not the in-process app).
+async fn log_in_with(client: &reqwest::Client, base: &str, username: &str, password: &str) {
+    let token =
+        crate::helpers::csrf_from(&page_at(client, &format!("{base}/login")).await).unwrap();
     let res = client
         .post(format!("{base}/login"))
         .form(&[
             ("csrf_token", token.as_str()),
             ("username", username),
-            ("password", crate::helpers::PASSWORD),
+            ("password", password),
         ])
         .send()
         .await
@@ -482,12 +452,16 @@ pub(crate) async fn log_in(client: &reqwest::Client, base: &str, username: &str)
     assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {username}");
 }
 
+async fn page_at(client: &reqwest::Client, url: &str) -> String {
+    client.get(url).send().await.unwrap().text().await.unwrap()
+}
+
 /// Two instances on one database: a session made on one is valid on the other, visits sent to
 /// both at once (some of them to both) are each counted once, and both report the same figures.
 #[tokio::test]
 async fn two_instances_share_sessions_count_once_and_agree() {
     let app = crate::helpers::spawn_app().await;
-    let f = crate::fieldwork::fixture(&app, "agen.dua", "32.73.02.1004").await;
+    let f = crate::journeys::fixture(&app, "agen.dua", "32.73.02.1004").await;
     let url = database_url_string(&app._database.url);
     let (port_a, port_b) = (free_port(), free_port());
     let (mut a, mut b) = (serve(&url, port_a), serve(&url, port_b));
@@ -508,14 +482,7 @@ async fn two_instances_share_sessions_count_once_and_agree() {
         "the session made on A is valid on B"
     );
     let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
-    let form = client
-        .get(format!("{base_b}{form_path}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = page_at(&client, &format!("{base_b}{form_path}")).await;
     let csrf = crate::helpers::csrf_from(&form).unwrap();
     // Each instance shows the kelurahan page before the visits, and may keep it until the
     // database changes: what the other instance writes must show on it afterwards.

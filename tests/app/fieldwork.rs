@@ -6,183 +6,8 @@ use pesiar::db::schema::{audit_log, households, members, reactivations, visits};
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app};
-
-/// A valid NIK: region prefix, birth date (day + 40 for women), serial.
-pub fn nik(prefix: &str, day: u32, month: u32, yy: u32, female: bool, serial: u32) -> String {
-    let day = if female { day + 40 } else { day };
-    format!("{prefix}{day:02}{month:02}{yy:02}{serial:04}")
-}
-
-fn value_of(html: &str, name: &str) -> Option<String> {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = html.find(&marker)? + marker.len();
-    let end = html[start..].find('"')? + start;
-    Some(html[start..end].to_string())
-}
-
-pub fn id_from(location: &str) -> i32 {
-    location
-        .rsplit('/')
-        .next()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no id in {location:?}"))
-}
-
-/// Posts a form the way a browser does: load the form page, take its one-time key and CSRF
-/// token, send the fields. Returns the response.
-pub async fn submit(
-    app: &TestApp,
-    client: &reqwest::Client,
-    form_path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let html = app.get_with(client, form_path).await.text().await.unwrap();
-    let key = value_of(&html, "submission_key").expect("form has a submission key");
-    let token = crate::helpers::csrf_from(&html).expect("form has a CSRF token");
-    let mut all: Vec<(&str, &str)> = vec![("csrf_token", &token), ("submission_key", &key)];
-    all.extend_from_slice(fields);
-    client
-        .post(app.url(form_path))
-        .form(&all)
-        .send()
-        .await
-        .unwrap()
-}
-
-pub async fn create_household(
-    app: &TestApp,
-    client: &reqwest::Client,
-    region: &str,
-    rt: &str,
-    address: &str,
-    kk: &str,
-) -> i32 {
-    let res = submit(
-        app,
-        client,
-        "/rumah-tangga/baru",
-        &[
-            ("region_code", region),
-            ("rt", rt),
-            ("rw", "5"),
-            ("address", address),
-            ("nomor_kk", kk),
-        ],
-    )
-    .await;
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        res.text().await.unwrap()
-    );
-    id_from(&location(&res))
-}
-
-pub async fn add_member(
-    app: &TestApp,
-    client: &reqwest::Client,
-    household: i32,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    submit(
-        app,
-        client,
-        &format!("/rumah-tangga/{household}/anggota/baru"),
-        fields,
-    )
-    .await
-}
-
-pub async fn add_member_ok(
-    app: &TestApp,
-    client: &reqwest::Client,
-    household: i32,
-    fields: &[(&str, &str)],
-) -> i32 {
-    let res = add_member(app, client, household, fields).await;
-    assert_eq!(
-        res.status(),
-        StatusCode::SEE_OTHER,
-        "{}",
-        res.text().await.unwrap()
-    );
-    id_from(&location(&res))
-}
-
-pub struct Fixture {
-    pub agent: reqwest::Client,
-    pub household: i32,
-    /// An inactive mandiri member in arrears, and an unregistered one.
-    pub members: Vec<i32>,
-    pub visit: i32,
-}
-
-/// An agent in `region` with one household, two members and one visit.
-pub async fn fixture(app: &TestApp, username: &str, region: &str) -> Fixture {
-    app.create_user(username, Role::Agent, &[region]).await;
-    let agent = new_client();
-    assert_eq!(
-        app.login_with(&agent, username, PASSWORD).await.status(),
-        StatusCode::SEE_OTHER
-    );
-    let household = create_household(app, &agent, region, "3", "Jl. Contoh No. 1", "").await;
-    let serial = (household as u32) % 9000 + 1;
-    let nik_a = nik("327302", 12, 3, 85, true, serial);
-    let first = add_member_ok(
-        app,
-        &agent,
-        household,
-        &[
-            ("nik", &nik_a),
-            ("name", "Ibu Contoh"),
-            ("sex", "P"),
-            ("birth_date", "1985-03-12"),
-            ("relationship", "kepala_keluarga"),
-            ("segment", "pbpu"),
-            ("class", "3"),
-            ("status", "nonaktif"),
-            ("inactive_reason", "tunggakan"),
-        ],
-    )
-    .await;
-    let second = add_member_ok(
-        app,
-        &agent,
-        household,
-        &[
-            ("nik_unknown", "on"),
-            ("name", "Anak Contoh"),
-            ("sex", "L"),
-            ("birth_date", "2010-07-01"),
-            ("relationship", "anak"),
-            ("segment", "belum_terdaftar"),
-            ("status", "belum_terdaftar"),
-        ],
-    )
-    .await;
-    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
-    let res = submit(
-        app,
-        &agent,
-        &format!("/rumah-tangga/{household}/kunjungan/baru"),
-        &[
-            ("visited_on", &today),
-            ("outcome", "tidak_ditemui"),
-            ("note", "rumah kosong"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let visit = id_from(&location(&res));
-    Fixture {
-        agent,
-        household,
-        members: vec![first, second],
-        visit,
-    }
-}
+use crate::helpers::{PASSWORD, location, new_client, spawn_app};
+use crate::journeys::{Form, add_member, add_member_ok, create_household, fixture, nik, value_of};
 
 /// The journey of the issue: an agent finds or creates a household, records a visit with two
 /// members (one reactivation, one new registration), sees it on "Hari ini", and a supervisor
@@ -194,25 +19,25 @@ async fn agent_visit_with_reactivation_and_registration_then_supervisor_confirms
     let today = pesiar::web::today().format("%Y-%m-%d").to_string();
     let (ibu, anak) = (f.members[0], f.members[1]);
     let visit_form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
-    let res = submit(
-        &app,
-        &f.agent,
-        &visit_form,
-        &[
-            ("visited_on", &today),
-            ("outcome", "ditemui"),
-            (&format!("m.{ibu}.status"), "nonaktif"),
-            (&format!("m.{ibu}.action"), "tunggakan_lunas"),
-            (&format!("m.{anak}.status"), "belum_terdaftar"),
-            (&format!("m.{anak}.action"), "pendaftaran_baru"),
-            (&format!("m.{anak}.segment"), "pbpu"),
-            ("note", "Ibu membayar tunggakan lewat Mobile JKN"),
-            ("latitude", "-6.885"),
-            ("longitude", "107.613"),
-            ("accuracy_m", "15"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit(
+            &f.agent,
+            &visit_form,
+            &[
+                ("visited_on", &today),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
+                (&format!("m.{anak}.status"), "belum_terdaftar"),
+                (&format!("m.{anak}.action"), "pendaftaran_baru"),
+                (&format!("m.{anak}.segment"), "pbpu"),
+                ("note", "Ibu membayar tunggakan lewat Mobile JKN"),
+                ("latitude", "-6.885"),
+                ("longitude", "107.613"),
+                ("accuracy_m", "15"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let visit_page = location(&res);
     let html = app
@@ -243,10 +68,9 @@ async fn agent_visit_with_reactivation_and_registration_then_supervisor_confirms
     assert_eq!(status(ibu).await.0, "nonaktif");
 
     // The supervisor of Kota Bandung confirms both in one go.
-    let supervisor = new_client();
-    app.create_user("spv.bandung", Role::Supervisor, &["32.73"])
+    let supervisor = app
+        .client_as("spv.bandung", Role::Supervisor, &["32.73"])
         .await;
-    app.login_with(&supervisor, "spv.bandung", PASSWORD).await;
     let queue = app
         .get_with(&supervisor, "/verifikasi")
         .await
@@ -263,20 +87,12 @@ async fn agent_visit_with_reactivation_and_registration_then_supervisor_confirms
         })
         .await;
     assert_eq!(ids.len(), 2);
-    let token = crate::helpers::csrf_from(&queue).unwrap();
-    let key = value_of(&queue, "submission_key").unwrap();
-    let mut form = vec![
-        ("csrf_token".to_string(), token),
-        ("submission_key".to_string(), key),
-        ("keputusan".to_string(), "konfirmasi".to_string()),
-    ];
-    form.extend(ids.iter().map(|id| ("id".to_string(), id.to_string())));
-    let res = supervisor
-        .post(app.url("/verifikasi"))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let ids: Vec<String> = ids.iter().map(i32::to_string).collect();
+    let mut fields = vec![("keputusan", "konfirmasi")];
+    fields.extend(ids.iter().map(|id| ("id", id.as_str())));
+    let res = app
+        .send_form(&supervisor, &Form::read("/verifikasi", &queue), &fields)
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let queue = app
         .get_with(&supervisor, "/verifikasi")
@@ -335,22 +151,22 @@ async fn a_rejection_needs_a_reason_and_leaves_the_member_inactive() {
     let app = spawn_app().await;
     let f = fixture(&app, "agen.tolak", "32.73.02.1004").await;
     let ibu = f.members[0];
-    let res = submit(
-        &app,
-        &f.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", f.household),
-        &[
-            (
-                "visited_on",
-                &pesiar::web::today().format("%Y-%m-%d").to_string(),
-            ),
-            ("outcome", "ditemui"),
-            (&format!("m.{ibu}.status"), "nonaktif"),
-            (&format!("m.{ibu}.action"), "ikut_rehab"),
-            (&format!("m.{ibu}.rehab"), "REHAB-2026-0001"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                (
+                    "visited_on",
+                    &pesiar::web::today().format("%Y-%m-%d").to_string(),
+                ),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "ikut_rehab"),
+                (&format!("m.{ibu}.rehab"), "REHAB-2026-0001"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     app.sign_in_as("spv.tolak", Role::Supervisor, &["32.73.02"])
         .await;
@@ -363,13 +179,13 @@ async fn a_rejection_needs_a_reason_and_leaves_the_member_inactive() {
         })
         .await;
     let id = claim.to_string();
-    let res = submit(
-        &app,
-        &app.client,
-        "/verifikasi",
-        &[("id", &id), ("keputusan", "tolak")],
-    )
-    .await;
+    let res = app
+        .submit(
+            &app.client,
+            "/verifikasi",
+            &[("id", &id), ("keputusan", "tolak")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         res.text()
@@ -377,17 +193,17 @@ async fn a_rejection_needs_a_reason_and_leaves_the_member_inactive() {
             .unwrap()
             .contains("Alasan penolakan wajib diisi.")
     );
-    let res = submit(
-        &app,
-        &app.client,
-        "/verifikasi",
-        &[
-            ("id", &id),
-            ("keputusan", "tolak"),
-            ("alasan", "Belum ada bukti bayar"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit(
+            &app.client,
+            "/verifikasi",
+            &[
+                ("id", &id),
+                ("keputusan", "tolak"),
+                ("alasan", "Belum ada bukti bayar"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let (state, reason): (String, Option<String>) = app
         .with_conn(move |conn| {
@@ -424,10 +240,9 @@ async fn a_supervisor_cannot_decide_claims_outside_their_area() {
     let app = spawn_app().await;
     let f = fixture(&app, "agen.luar", "32.73.02.1004").await;
     let ibu = f.members[0];
-    submit(
-        &app,
+    app.submit_visit(
         &f.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", f.household),
+        f.household,
         &[
             (
                 "visited_on",
@@ -452,19 +267,16 @@ async fn a_supervisor_cannot_decide_claims_outside_their_area() {
         })
         .await;
     // Even posting the id directly decides nothing.
-    let token = app.csrf().await;
     let res = app
-        .client
-        .post(app.url("/verifikasi"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("submission_key", "kunci-uji-luar-wilayah-0001"),
-            ("id", &claim.to_string()),
-            ("keputusan", "konfirmasi"),
-        ])
-        .send()
-        .await
-        .unwrap();
+        .post_form(
+            "/verifikasi",
+            &[
+                ("submission_key", "kunci-uji-luar-wilayah-0001"),
+                ("id", &claim.to_string()),
+                ("keputusan", "konfirmasi"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let state: String = app
         .with_conn(move |conn| {
@@ -511,24 +323,23 @@ async fn records_outside_the_users_area_do_not_exist_for_them() {
                 format!("/rumah-tangga/{h}/kunjungan/baru"),
                 format!("/anggota/{m}/ubah"),
             ]);
-            let token = app.csrf_with(&client).await;
             for path in [
                 format!("/rumah-tangga/{h}/ubah"),
                 format!("/rumah-tangga/{h}/anggota/baru"),
                 format!("/rumah-tangga/{h}/kunjungan/baru"),
                 format!("/anggota/{m}/ubah"),
             ] {
-                let res = client
-                    .post(app.url(&path))
-                    .form(&[
-                        ("csrf_token", token.as_str()),
-                        ("submission_key", "kunci-uji-luar-wilayah-0002"),
-                        ("outcome", "ditemui"),
-                        ("address", "x"),
-                    ])
-                    .send()
-                    .await
-                    .unwrap();
+                let res = app
+                    .post_form_with(
+                        &client,
+                        &path,
+                        &[
+                            ("submission_key", "kunci-uji-luar-wilayah-0002"),
+                            ("outcome", "ditemui"),
+                            ("address", "x"),
+                        ],
+                    )
+                    .await;
                 assert_eq!(res.status(), StatusCode::NOT_FOUND, "{role:?} POST {path}");
             }
         }
@@ -737,187 +548,6 @@ async fn the_same_nik_is_never_recorded_twice_and_similar_people_need_confirmati
     );
 }
 
-/// Two requests with one submission key, at the same time: both answered with the same visit,
-/// one visit stored.
-#[tokio::test]
-async fn a_double_tapped_or_concurrent_submission_records_once() {
-    let app = spawn_app().await;
-    let f = fixture(&app, "agen.ganda", "32.73.02.1004").await;
-    let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
-    let html = app
-        .get_with(&f.agent, &form_path)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let key = value_of(&html, "submission_key").unwrap();
-    let token = crate::helpers::csrf_from(&html).unwrap();
-    let ibu = f.members[0];
-    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
-    let status_field = format!("m.{ibu}.status");
-    let action_field = format!("m.{ibu}.action");
-    let fields = vec![
-        ("csrf_token", token.as_str()),
-        ("submission_key", key.as_str()),
-        ("visited_on", today.as_str()),
-        ("outcome", "ditemui"),
-        (status_field.as_str(), "nonaktif"),
-        (action_field.as_str(), "tunggakan_lunas"),
-    ];
-    let send = || f.agent.post(app.url(&form_path)).form(&fields).send();
-    let (a, b) = tokio::join!(send(), send());
-    let (a, b) = (a.unwrap(), b.unwrap());
-    assert_eq!(a.status(), StatusCode::SEE_OTHER);
-    assert_eq!(b.status(), StatusCode::SEE_OTHER);
-    assert_eq!(location(&a), location(&b));
-    // And a third, later (the retry after a timeout).
-    let c = send().await.unwrap();
-    assert_eq!(location(&c), location(&a));
-    let (visit_count, claim_count): (i64, i64) = app
-        .with_conn(|conn| {
-            (
-                visits::table.count().get_result(conn).unwrap(),
-                reactivations::table.count().get_result(conn).unwrap(),
-            )
-        })
-        .await;
-    assert_eq!(visit_count, 2, "the fixture's visit and this one");
-    assert_eq!(claim_count, 1);
-}
-
-#[tokio::test]
-async fn visit_errors_re_render_with_the_values_kept() {
-    let app = spawn_app().await;
-    let f = fixture(&app, "agen.kunjungan", "32.73.02.1004").await;
-    let (ibu, anak) = (f.members[0], f.members[1]);
-    let res = submit(
-        &app,
-        &f.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", f.household),
-        &[
-            ("visited_on", "2001-01-01"),
-            ("outcome", "ditemui"),
-            (&format!("m.{ibu}.status"), "aktif"),
-            (&format!("m.{ibu}.action"), "tunggakan_lunas"),
-            (&format!("m.{anak}.status"), "belum_terdaftar"),
-            (&format!("m.{anak}.action"), "kunjungan_ulang"),
-            ("note", "catatan penting"),
-        ],
-    )
-    .await;
-    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    let html = res.text().await.unwrap();
-    assert!(html.contains("lebih dari 30 hari"));
-    assert!(html.contains("Reaktivasi hanya untuk peserta yang nonaktif."));
-    assert!(html.contains("Isi tanggal kunjungan ulang."));
-    assert!(html.contains("catatan penting"));
-    assert!(html.contains("value=\"2001-01-01\""));
-    assert!(html.contains("<option value=\"tunggakan_lunas\" selected>"));
-}
-
-/// A session that expired while the form was being filled: the POST shows the login form,
-/// and after logging in the values are offered back and recorded once.
-#[tokio::test]
-async fn a_form_sent_after_the_session_expired_survives_re_login() {
-    let app = spawn_app().await;
-    let f = fixture(&app, "agen.sesi", "32.73.02.1004").await;
-    let form_path = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
-    let html = app
-        .get_with(&f.agent, &form_path)
-        .await
-        .text()
-        .await
-        .unwrap();
-    let key = value_of(&html, "submission_key").unwrap();
-    let token = crate::helpers::csrf_from(&html).unwrap();
-    // The session ends server-side (idle too long) while the agent is typing.
-    app.with_conn(|conn| {
-        diesel::delete(pesiar::db::schema::user_sessions::table)
-            .execute(conn)
-            .unwrap();
-    })
-    .await;
-    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
-    let res = f
-        .agent
-        .post(app.url(&form_path))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("submission_key", key.as_str()),
-            ("visited_on", today.as_str()),
-            ("outcome", "menolak"),
-            ("note", "Pemilik menolak, minta datang lagi Sabtu"),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    let login = res.text().await.unwrap();
-    assert!(login.contains("isian tidak hilang"));
-    let replay_body = value_of(&login, "replay_body").unwrap();
-    let token = crate::helpers::csrf_from(&login).unwrap();
-    let res = f
-        .agent
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "agen.sesi"),
-            ("password", PASSWORD),
-            ("replay_path", form_path.as_str()),
-            ("replay_body", &html_unescape(&replay_body)),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), StatusCode::OK);
-    let replay = res.text().await.unwrap();
-    assert!(replay.contains("Pemilik menolak, minta datang lagi Sabtu"));
-    // Send it (twice, as an impatient thumb would).
-    let token = crate::helpers::csrf_from(&replay).unwrap();
-    let mut fields: Vec<(String, String)> = vec![("csrf_token".into(), token)];
-    for name in ["submission_key", "visited_on", "outcome", "note"] {
-        fields.push((
-            name.into(),
-            html_unescape(&value_of(&replay, name).unwrap()),
-        ));
-    }
-    for _ in 0..2 {
-        let res = f
-            .agent
-            .post(app.url(&form_path))
-            .form(&fields)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    }
-    let notes: Vec<String> = app
-        .with_conn(|conn| visits::table.select(visits::note).load(conn).unwrap())
-        .await;
-    assert_eq!(
-        notes
-            .iter()
-            .filter(|n| n.contains("minta datang lagi Sabtu"))
-            .count(),
-        1
-    );
-}
-
-fn html_unescape(s: &str) -> String {
-    s.replace("&#43;", "+")
-        .replace("&#61;", "=")
-        .replace("&#38;", "&")
-        .replace("&amp;", "&")
-        .replace("&quot;", "\"")
-        .replace("&#34;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&#60;", "<")
-        .replace("&#62;", ">")
-        .replace("&#37;", "%")
-}
-
 /// The worklist puts mandiri arrears first, then never-visited households.
 #[tokio::test]
 async fn next_to_visit_puts_arrears_first_then_the_never_visited() {
@@ -1009,22 +639,22 @@ async fn editing_a_member_cannot_make_them_active_without_verification() {
     let edit = format!("/anggota/{ibu}/ubah");
     let html = app.get_with(&f.agent, &edit).await.text().await.unwrap();
     let nik_value = value_of(&html, "nik").unwrap();
-    let res = submit(
-        &app,
-        &f.agent,
-        &edit,
-        &[
-            ("nik", &nik_value),
-            ("name", "Ibu Contoh"),
-            ("sex", "P"),
-            ("birth_date", "1985-03-12"),
-            ("relationship", "kepala_keluarga"),
-            ("segment", "pbpu"),
-            ("class", "3"),
-            ("status", "aktif"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit(
+            &f.agent,
+            &edit,
+            &[
+                ("nik", &nik_value),
+                ("name", "Ibu Contoh"),
+                ("sex", "P"),
+                ("birth_date", "1985-03-12"),
+                ("relationship", "kepala_keluarga"),
+                ("segment", "pbpu"),
+                ("class", "3"),
+                ("status", "aktif"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(
         res.text()
@@ -1033,23 +663,23 @@ async fn editing_a_member_cannot_make_them_active_without_verification() {
             .contains("Status aktif hanya berubah lewat verifikasi")
     );
     // Other corrections go through, and are audited with old → new.
-    let res = submit(
-        &app,
-        &f.agent,
-        &edit,
-        &[
-            ("nik", &nik_value),
-            ("name", "Ibu Contoh"),
-            ("sex", "P"),
-            ("birth_date", "1985-03-12"),
-            ("relationship", "kepala_keluarga"),
-            ("segment", "pbpu"),
-            ("class", "2"),
-            ("status", "nonaktif"),
-            ("inactive_reason", "tunggakan"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit(
+            &f.agent,
+            &edit,
+            &[
+                ("nik", &nik_value),
+                ("name", "Ibu Contoh"),
+                ("sex", "P"),
+                ("birth_date", "1985-03-12"),
+                ("relationship", "kepala_keluarga"),
+                ("segment", "pbpu"),
+                ("class", "2"),
+                ("status", "nonaktif"),
+                ("inactive_reason", "tunggakan"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let detail: String = app
         .with_conn(move |conn| {

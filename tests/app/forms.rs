@@ -83,7 +83,7 @@ async fn fuzzed_posts_never_get_a_500() {
     let target = app
         .create_user("fuzz.target", Role::Agent, &["32.73.02.1004"])
         .await;
-    let field = crate::fieldwork::fixture(&app, "fuzz.agen", "32.73.02.1004").await;
+    let field = crate::journeys::fixture(&app, "fuzz.agen", "32.73.02.1004").await;
     let samples = crate::access::Samples {
         user: target,
         household: field.household,

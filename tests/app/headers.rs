@@ -121,9 +121,10 @@ async fn session_cookie_is_http_only_and_same_site() {
 
 #[tokio::test]
 async fn secure_cookies_are_marked_secure_and_get_hsts() {
-    let database = crate::helpers::test_database();
-    let db = pesiar::db::Db::connect(&database.url).unwrap();
-    let app = crate::helpers::spawn_with_settings(db, database, true);
+    let app = crate::helpers::TestApp::new()
+        .with_secure_cookies()
+        .spawn()
+        .await;
     let res = app.get("/login").await;
     assert!(
         res.headers()["strict-transport-security"]

@@ -1,8 +1,6 @@
-use pesiar::config::DatabaseUrl;
-use pesiar::db::Db;
 use reqwest::StatusCode;
 
-use crate::helpers::{spawn_app, spawn_with_db, test_database};
+use crate::helpers::{TestApp, spawn_app};
 
 #[tokio::test]
 async fn health_check_answers_ok_when_the_database_answers() {
@@ -14,11 +12,7 @@ async fn health_check_answers_ok_when_the_database_answers() {
 
 #[tokio::test]
 async fn health_check_answers_503_quickly_when_the_database_is_down() {
-    // Nothing listens on port 1: every connection attempt fails.
-    let db = Db::connect_lazy(&DatabaseUrl::Postgres(
-        "postgres://pesiar@127.0.0.1:1/none?connect_timeout=1".into(),
-    ));
-    let app = spawn_with_db(db, test_database());
+    let app = TestApp::new().with_database_down().spawn().await;
     let started = std::time::Instant::now();
     let res = app.get("/healthz").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
@@ -30,17 +24,7 @@ async fn health_check_answers_503_quickly_when_the_database_is_down() {
 
     // A page that needs the database shows the 503 page, not a hang or a 500.
     let client = crate::helpers::new_client();
-    let token = app.csrf_with(&client).await;
-    let res = client
-        .post(app.url("/login"))
-        .form(&[
-            ("csrf_token", token.as_str()),
-            ("username", "a"),
-            ("password", "b"),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let res = app.login_with(&client, "a", "b").await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(res.headers().contains_key("retry-after"));
     let body = res.text().await.unwrap();

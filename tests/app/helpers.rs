@@ -276,72 +276,79 @@ pub fn use_built_binary() {
     pesiar::tabular::use_program(PathBuf::from(env!("CARGO_BIN_EXE_pesiar")));
 }
 
+/// A running app on a fresh test database with the default settings.
 pub async fn spawn_app() -> TestApp {
-    spawn_app_on(test_database()).await
+    TestApp::new().spawn().await
 }
 
-pub async fn spawn_app_on(database: TestDatabase) -> TestApp {
-    let db = Db::connect(&database.url).expect("pool");
-    spawn_with_db(db, database)
-}
-
-pub fn spawn_with_db(db: Db, database: TestDatabase) -> TestApp {
-    spawn_with_settings(db, database, false)
-}
-
-/// `secure_cookies` on: cookies are marked Secure (a plain-HTTP client then cannot send them back).
-pub fn spawn_with_settings(db: Db, database: TestDatabase, secure_cookies: bool) -> TestApp {
-    spawn_with_key(
-        db,
-        database,
-        secure_cookies,
-        actix_web::cookie::Key::generate(),
-    )
-}
-
-pub fn spawn_with_key(
-    db: Db,
-    database: TestDatabase,
-    secure_cookies: bool,
-    key: actix_web::cookie::Key,
-) -> TestApp {
-    let settings = Settings {
-        secure_cookies,
-        trusted_proxies: 0,
-    };
-    spawn_configured(db, database, settings, key)
-}
-
-/// Behind `hops` reverse proxies: the client address comes from `X-Forwarded-For`.
-pub async fn spawn_behind_proxies(hops: usize) -> TestApp {
-    let database = test_database();
-    let db = Db::connect(&database.url).expect("pool");
-    let settings = Settings {
-        secure_cookies: false,
-        trusted_proxies: hops,
-    };
-    spawn_configured(db, database, settings, actix_web::cookie::Key::generate())
-}
-
-pub fn spawn_configured(
-    db: Db,
-    database: TestDatabase,
+/// How a test's app is to be started: `TestApp::new().on(database).behind_proxies(1).spawn()`.
+pub struct TestAppBuilder {
+    database: Option<TestDatabase>,
+    pool: Option<Db>,
     settings: Settings,
-    key: actix_web::cookie::Key,
-) -> TestApp {
-    use_built_binary();
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    let server = pesiar::app::server(db.clone(), settings, key.clone(), listener).expect("server");
-    let handle = server.handle();
-    tokio::spawn(server);
-    TestApp {
-        base: format!("http://127.0.0.1:{port}"),
-        client: new_client(),
-        db,
-        _database: database,
-        key,
-        handle,
+    key: Option<actix_web::cookie::Key>,
+}
+
+impl TestAppBuilder {
+    /// Serves this database (default: a fresh `test_database()`).
+    pub fn on(mut self, database: TestDatabase) -> Self {
+        self.database = Some(database);
+        self
+    }
+
+    /// Behind `hops` reverse proxies: the client address comes from `X-Forwarded-For`.
+    pub fn behind_proxies(mut self, hops: usize) -> Self {
+        self.settings.trusted_proxies = hops;
+        self
+    }
+
+    /// Cookies marked Secure (a plain-HTTP client then cannot send them back).
+    pub fn with_secure_cookies(self) -> Self {
+        self.with_settings(|s| s.secure_cookies = true)
+    }
+
+    pub fn with_settings(mut self, change: impl FnOnce(&mut Settings)) -> Self {
+        change(&mut self.settings);
+        self
+    }
+
+    /// The cookie key of an earlier server, whose sessions this one then accepts.
+    pub fn with_key(mut self, key: actix_web::cookie::Key) -> Self {
+        self.key = Some(key);
+        self
+    }
+
+    /// A database server that cannot be reached: nothing listens on port 1, so every
+    /// connection attempt fails (the test database is still made, and kept unused).
+    pub fn with_database_down(mut self) -> Self {
+        self.pool = Some(Db::connect_lazy(&DatabaseUrl::Postgres(
+            "postgres://pesiar@127.0.0.1:1/none?connect_timeout=1".into(),
+        )));
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        use_built_binary();
+        let database = self.database.unwrap_or_else(test_database);
+        let db = match self.pool {
+            Some(pool) => pool,
+            None => Db::connect(&database.url).expect("pool"),
+        };
+        let key = self.key.unwrap_or_else(actix_web::cookie::Key::generate);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server =
+            pesiar::app::server(db.clone(), self.settings, key.clone(), listener).expect("server");
+        let handle = server.handle();
+        tokio::spawn(server);
+        TestApp {
+            base: format!("http://127.0.0.1:{port}"),
+            client: new_client(),
+            db,
+            _database: database,
+            key,
+            handle,
+        }
     }
 }
 
@@ -354,6 +361,20 @@ pub fn csrf_from(html: &str) -> Option<String> {
 }
 
 impl TestApp {
+    /// A builder, not an app: it reads as the app under test being described, then spawned.
+    #[allow(clippy::new_ret_no_self)]
+    pub fn new() -> TestAppBuilder {
+        TestAppBuilder {
+            database: None,
+            pool: None,
+            settings: Settings {
+                secure_cookies: false,
+                trusted_proxies: 0,
+            },
+            key: None,
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

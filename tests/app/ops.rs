@@ -2,14 +2,12 @@
 //! the CSRF token of file uploads.
 
 use diesel::prelude::*;
-use pesiar::config::DatabaseUrl;
-use pesiar::db::Db;
 use pesiar::db::schema::household_assignments;
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::fieldwork::fixture;
-use crate::helpers::{location, spawn_app, spawn_with_db, test_database, user_id};
+use crate::helpers::{TestApp, location, spawn_app, user_id};
+use crate::journeys::fixture;
 
 #[tokio::test]
 async fn a_refused_household_reassignment_keeps_the_existing_assignment() {
@@ -63,11 +61,8 @@ async fn livez_answers_without_the_database() {
     let (status, body) = app.get_text("/livez").await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "ok"));
 
-    // Nothing listens on port 1: /healthz (readiness) is 503, /livez (liveness) still 200.
-    let db = Db::connect_lazy(&DatabaseUrl::Postgres(
-        "postgres://pesiar@127.0.0.1:1/none?connect_timeout=1".into(),
-    ));
-    let down = spawn_with_db(db, test_database());
+    // The database is down: /healthz (readiness) is 503, /livez (liveness) still 200.
+    let down = TestApp::new().with_database_down().spawn().await;
     assert_eq!(
         down.get("/healthz").await.status(),
         StatusCode::SERVICE_UNAVAILABLE

@@ -4,16 +4,8 @@
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::fieldwork::{add_member, create_household, fixture};
-use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app};
-
-async fn client_as(app: &TestApp, username: &str, role: Role, areas: &[&str]) -> reqwest::Client {
-    app.create_user(username, role, areas).await;
-    let client = new_client();
-    let res = app.login_with(&client, username, PASSWORD).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "login of {username}");
-    client
-}
+use crate::helpers::{TestApp, location, spawn_app};
+use crate::journeys::{add_member, create_household, fixture};
 
 async fn page(app: &TestApp, client: &reqwest::Client, path: &str) -> (StatusCode, String) {
     let res = app.get_with(client, path).await;
@@ -59,7 +51,9 @@ async fn the_nik_is_full_for_field_workers_masked_for_others_and_revealing_it_is
     let (_, html) = page(&app, &f.agent, &path).await;
     assert!(html.contains(&full), "the agent sees the NIK in full");
 
-    let office = client_as(&app, "lurah.dago", Role::Office, &["32.73.02.1004"]).await;
+    let office = app
+        .client_as("lurah.dago", Role::Office, &["32.73.02.1004"])
+        .await;
     let (status, html) = page(&app, &office, &path).await;
     assert_eq!(status, StatusCode::OK);
     assert!(!html.contains(&full), "office users never see the full NIK");
@@ -71,7 +65,7 @@ async fn the_nik_is_full_for_field_workers_masked_for_others_and_revealing_it_is
     assert!(res.status().is_client_error(), "{}", res.status());
     assert!(!res.text().await.unwrap().contains(&full));
 
-    let supervisor = client_as(&app, "spv.nik", Role::Supervisor, &["32.73"]).await;
+    let supervisor = app.client_as("spv.nik", Role::Supervisor, &["32.73"]).await;
     let (_, html) = page(&app, &supervisor, &path).await;
     assert!(!html.contains(&full), "supervisors see it masked first");
     assert!(html.contains(&masked) && html.contains("Tampilkan NIK"));
@@ -92,7 +86,9 @@ async fn the_nik_is_full_for_field_workers_masked_for_others_and_revealing_it_is
     assert_eq!(audited(&app, "member.nik_reveal", member).await, 1);
 
     // A supervisor elsewhere cannot reveal it either.
-    let other = client_as(&app, "spv.lain", Role::Supervisor, &["32.04"]).await;
+    let other = app
+        .client_as("spv.lain", Role::Supervisor, &["32.04"])
+        .await;
     let res = app
         .post_form_with(&other, &format!("{path}/nik"), &[])
         .await;
@@ -106,8 +102,12 @@ async fn every_member_view_is_audited_without_moving_the_data_version_and_admins
     let f = fixture(&app, "agen.lihat", "32.73.02.1004").await;
     let member = f.members[0];
     let path = format!("/anggota/{member}");
-    let office = client_as(&app, "camat.coblong", Role::Office, &["32.73.02"]).await;
-    let supervisor = client_as(&app, "spv.lihat", Role::Supervisor, &["32.73"]).await;
+    let office = app
+        .client_as("camat.coblong", Role::Office, &["32.73.02"])
+        .await;
+    let supervisor = app
+        .client_as("spv.lihat", Role::Supervisor, &["32.73"])
+        .await;
 
     let before = app.db.data_version().await;
     assert!(before.is_some());
@@ -122,7 +122,7 @@ async fn every_member_view_is_audited_without_moving_the_data_version_and_admins
         assert_eq!(app.db.data_version().await, before);
     }
 
-    let admin = client_as(&app, "admin.lihat", Role::Admin, &[]).await;
+    let admin = app.client_as("admin.lihat", Role::Admin, &[]).await;
     let (status, html) = page(&app, &admin, &format!("{path}/akses")).await;
     assert_eq!(status, StatusCode::OK);
     for who in ["camat.coblong", "spv.lihat", "agen.lihat"] {
@@ -153,7 +153,9 @@ async fn searches_keep_the_term_out_of_every_url() {
     assert!(html.contains("1 rumah tangga cocok"), "{html}");
 
     // The result id is the searcher's own: another user gets no results from it.
-    let other = client_as(&app, "agen.lain", Role::Agent, &["32.73.02.1004"]).await;
+    let other = app
+        .client_as("agen.lain", Role::Agent, &["32.73.02.1004"])
+        .await;
     let (_, html) = page(&app, &other, &to).await;
     assert!(html.contains("kedaluwarsa"));
     assert!(!html.contains("cocok"));
@@ -167,10 +169,9 @@ async fn out_of_area_nik_hints_are_audited_and_withheld_past_the_hourly_limit() 
     let app = spawn_app().await;
     let dago = fixture(&app, "agen.dago.h", "32.73.02.1004").await;
     let taken = member_nik(&app, dago.members[0]).await;
-    app.create_user("agen.sukasari", Role::Agent, &["32.73.01.1001"])
+    let agent = app
+        .client_as("agen.sukasari", Role::Agent, &["32.73.01.1001"])
         .await;
-    let agent = new_client();
-    app.login_with(&agent, "agen.sukasari", PASSWORD).await;
     let household = create_household(&app, &agent, "32.73.01.1001", "1", "Jl. Lain 2", "").await;
     let mut said = Vec::new();
     for _ in 0..11 {

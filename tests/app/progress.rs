@@ -5,8 +5,8 @@ use pesiar::db::schema::{figures, reactivations, regions};
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::fieldwork::{fixture, submit};
 use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app};
+use crate::journeys::fixture;
 
 const HEADER: &str = "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif";
 
@@ -45,19 +45,7 @@ pub async fn upload(
     name: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    let token = app.csrf_with(client).await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .part(
-            "berkas",
-            reqwest::multipart::Part::bytes(body).file_name(name.to_string()),
-        );
-    client
-        .post(app.url("/data/impor"))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
+    app.upload(client, "/data/impor", &[], name, body).await
 }
 
 /// Kota Bandung, June 2025: coverage 99.2%, keaktifan 79.96% — just below the bar.
@@ -310,10 +298,9 @@ async fn downloads_are_scoped_like_the_page() {
         "header + 151 kelurahan"
     );
 
-    let office = new_client();
-    app.create_user("kantor.lain", Role::Office, &["32.73.01"])
+    let office = app
+        .client_as("kantor.lain", Role::Office, &["32.73.01"])
         .await;
-    app.login_with(&office, "kantor.lain", PASSWORD).await;
     assert_eq!(
         app.get_with(&office, "/progres/32.73/unduh?format=csv")
             .await
@@ -387,10 +374,9 @@ async fn confirming_a_reactivation_moves_confirmed_on_the_progress_page() {
     let f = fixture(&app, "agen.progres", "32.73.02.1004").await;
     let ibu = f.members[0];
     let today = pesiar::web::today().format("%Y-%m-%d").to_string();
-    submit(
-        &app,
+    app.submit_visit(
         &f.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", f.household),
+        f.household,
         &[
             ("visited_on", &today),
             ("outcome", "ditemui"),
@@ -428,13 +414,13 @@ async fn confirming_a_reactivation_moves_confirmed_on_the_progress_page() {
                 .unwrap()
         })
         .await;
-    let res = submit(
-        &app,
-        &app.client,
-        "/verifikasi",
-        &[("id", &claim.to_string()), ("keputusan", "konfirmasi")],
-    )
-    .await;
+    let res = app
+        .submit(
+            &app.client,
+            "/verifikasi",
+            &[("id", &claim.to_string()), ("keputusan", "konfirmasi")],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let after = api(&app).await;
     assert_eq!(after["reported_reactivations"], 1);
@@ -459,10 +445,9 @@ async fn the_assignments_board_and_worklist_assignment() {
     app.login_with(&agent_two, "agen.dua", PASSWORD).await;
 
     // The camat's office reads the board of its kecamatan only, and cannot change it.
-    let office = new_client();
-    app.create_user("kantor.coblong", Role::Office, &["32.73.02"])
+    let office = app
+        .client_as("kantor.coblong", Role::Office, &["32.73.02"])
         .await;
-    app.login_with(&office, "kantor.coblong", PASSWORD).await;
     let board = app
         .get_with(&office, "/penugasan")
         .await

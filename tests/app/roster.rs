@@ -10,8 +10,8 @@ use pesiar::db::schema::{households, member_history, members, reactivations};
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::fieldwork::{add_member_ok, fixture, nik, submit};
-use crate::helpers::{TestApp, location, new_client, spawn_app};
+use crate::helpers::{TestApp, location, spawn_app};
+use crate::journeys::{add_member_ok, fixture, nik};
 
 const DAGO: &str = "32.73.02.1004";
 pub const HEADER: &str = "NIK;NO_KK;NAMA;JENIS_KELAMIN;TANGGAL_LAHIR;KODE_WILAYAH;RT;RW;ALAMAT;NO_KARTU_JKN;SEGMEN;KELAS;STATUS;ALASAN_NONAKTIF";
@@ -51,30 +51,12 @@ pub async fn upload(
     date: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
-    let token = app.csrf_with(client).await;
-    let form = reqwest::multipart::Form::new()
-        .text("csrf_token", token)
-        .text("tanggal", date.to_string())
-        .part(
-            "berkas",
-            reqwest::multipart::Part::bytes(body).file_name(name.to_string()),
-        );
-    client
-        .post(app.url("/data/roster"))
-        .multipart(form)
-        .send()
+    app.upload(client, "/data/roster", &[("tanggal", date)], name, body)
         .await
-        .unwrap()
 }
 
 pub async fn supervisor(app: &TestApp, username: &str, areas: &[&str]) -> reqwest::Client {
-    app.create_user(username, Role::Supervisor, areas).await;
-    let client = new_client();
-    let res = app
-        .login_with(&client, username, crate::helpers::PASSWORD)
-        .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    client
+    app.client_as(username, Role::Supervisor, areas).await
 }
 
 struct Snapshot {
@@ -148,20 +130,20 @@ async fn two_extracts_change_statuses_keep_history_and_reconcile_claims() {
     .await;
     // Thirty days ago the agent reported both parents as reactivated (arrears paid).
     let reported = day(30).to_string();
-    let res = submit(
-        &app,
-        &f.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", f.household),
-        &[
-            ("visited_on", &reported),
-            ("outcome", "ditemui"),
-            (&format!("m.{ibu}.status"), "nonaktif"),
-            (&format!("m.{ibu}.action"), "tunggakan_lunas"),
-            (&format!("m.{bapak}.status"), "nonaktif"),
-            (&format!("m.{bapak}.action"), "tunggakan_lunas"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                ("visited_on", &reported),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
+                (&format!("m.{bapak}.status"), "nonaktif"),
+                (&format!("m.{bapak}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
 
     // Three members only BPJS knew about, in one family (KK), and one bad row.
@@ -550,21 +532,7 @@ async fn a_figures_file_sets_the_population_but_keeps_the_roster_counts() {
     let figures_file = format!(
         "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n{DAGO},{date},5000,4900,3900\n"
     );
-    let token = app.csrf_with(&spv).await;
-    let res = spv
-        .post(app.url("/data/impor"))
-        .multipart(
-            reqwest::multipart::Form::new()
-                .text("csrf_token", token)
-                .part(
-                    "berkas",
-                    reqwest::multipart::Part::bytes(figures_file.into_bytes())
-                        .file_name("angka.csv"),
-                ),
-        )
-        .send()
-        .await
-        .unwrap();
+    let res = crate::progress::upload(&app, &spv, "angka.csv", figures_file.into_bytes()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let row: (i32, i32, i32) = app
         .with_conn(move |conn| {
@@ -623,13 +591,13 @@ async fn visits_keep_succeeding_during_a_long_import() {
         let mut statuses = Vec::new();
         let mut during_import = 0;
         for _ in 0..30 {
-            let res = submit(
-                &app,
-                &f.agent,
-                &form,
-                &[("visited_on", &today), ("outcome", "tidak_ditemui")],
-            )
-            .await;
+            let res = app
+                .submit(
+                    &f.agent,
+                    &form,
+                    &[("visited_on", &today), ("outcome", "tidak_ditemui")],
+                )
+                .await;
             statuses.push(res.status());
             during_import += usize::from(running().await);
         }

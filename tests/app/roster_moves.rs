@@ -9,8 +9,8 @@ use pesiar::db::schema::{
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::fieldwork::{fixture, submit};
-use crate::helpers::{TestApp, location, new_client};
+use crate::helpers::{TestApp, location};
+use crate::journeys::fixture;
 use crate::roster::{HEADER, day, import, supervisor};
 
 const DAGO: &str = "32.73.02.1004";
@@ -57,18 +57,18 @@ async fn audits(app: &TestApp, action: &'static str) -> i64 {
 async fn dago_member_with_claim(app: &TestApp) -> (i32, String) {
     let f = fixture(app, "agen.dago", DAGO).await;
     let member = f.members[0];
-    let res = submit(
-        app,
-        &f.agent,
-        &format!("/rumah-tangga/{}/kunjungan/baru", f.household),
-        &[
-            ("visited_on", &day(5).to_string()),
-            ("outcome", "ditemui"),
-            (&format!("m.{member}.status"), "nonaktif"),
-            (&format!("m.{member}.action"), "tunggakan_lunas"),
-        ],
-    )
-    .await;
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                ("visited_on", &day(5).to_string()),
+                ("outcome", "ditemui"),
+                (&format!("m.{member}.status"), "nonaktif"),
+                (&format!("m.{member}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let nik: String = app
         .with_conn(move |conn| {
@@ -272,10 +272,7 @@ async fn a_rejected_move_changes_nothing_and_admins_see_every_held_row() {
         .unwrap();
     assert!(!list.contains("Ibu Contoh"), "{list}");
 
-    app.create_user("admin.pindah", Role::Admin, &[]).await;
-    let admin = new_client();
-    app.login_with(&admin, "admin.pindah", crate::helpers::PASSWORD)
-        .await;
+    let admin = app.client_as("admin.pindah", Role::Admin, &[]).await;
     let list = app
         .get_with(&admin, "/data/pindah")
         .await

@@ -11,11 +11,8 @@ use diesel::prelude::*;
 use pesiar::db::schema::{reactivations, submissions, visit_members, visits};
 use reqwest::StatusCode;
 
-use crate::fieldwork::fixture;
-use crate::helpers::{
-    TestApp, existing_sqlite_database, on_postgres, spawn_app_on, spawn_with_key,
-    sqlite_database_at,
-};
+use crate::helpers::{TestApp, existing_sqlite_database, on_postgres, sqlite_database_at};
+use crate::journeys::{fixture, visit_form_path};
 
 struct Tmpfs {
     _dir: tempfile::TempDir,
@@ -89,32 +86,16 @@ async fn visit_form(
     household: i32,
     member: i32,
 ) -> Vec<(String, String)> {
-    let html = app
-        .get_with(client, &format!("/rumah-tangga/{household}/kunjungan/baru"))
-        .await
-        .text()
-        .await
-        .unwrap();
-    let key = {
-        let marker = "name=\"submission_key\" value=\"";
-        let start = html.find(marker).unwrap() + marker.len();
-        html[start..start + html[start..].find('"').unwrap()].to_string()
-    };
-    vec![
-        (
-            "csrf_token".into(),
-            crate::helpers::csrf_from(&html).unwrap(),
-        ),
-        ("submission_key".into(), key),
-        ("visited_on".into(), pesiar::web::today().to_string()),
-        ("outcome".into(), "ditemui".into()),
-        (
-            "note".into(),
-            "catatan panjang yang tidak boleh hilang".into(),
-        ),
-        (format!("m.{member}.status"), "nonaktif".into()),
-        (format!("m.{member}.action"), "tunggakan_lunas".into()),
-    ]
+    let form = app.open_form(client, &visit_form_path(household)).await;
+    let today = pesiar::web::today().to_string();
+    let (status, action) = (format!("m.{member}.status"), format!("m.{member}.action"));
+    form.filled(&[
+        ("visited_on", &today),
+        ("outcome", "ditemui"),
+        ("note", "catatan panjang yang tidak boleh hilang"),
+        (&status, "nonaktif"),
+        (&action, "tunggakan_lunas"),
+    ])
 }
 
 async fn send(
@@ -146,7 +127,10 @@ async fn a_full_disk_gets_a_clear_page_and_half_writes_nothing() {
         eprintln!("skipped: mounting a small tmpfs needs root");
         return;
     };
-    let app = spawn_app_on(sqlite_database_at(disk.path.join("pesiar.db"))).await;
+    let app = TestApp::new()
+        .on(sqlite_database_at(disk.path.join("pesiar.db")))
+        .spawn()
+        .await;
     let f = fixture(&app, "agen.disk", "32.73.02.1004").await;
     let (household, member) = (f.household, f.members[0]);
     let before = counts(&app).await;
@@ -191,7 +175,10 @@ async fn a_read_only_database_still_reads_and_refuses_writes_clearly() {
     }
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("pesiar.db");
-    let app = spawn_app_on(sqlite_database_at(path.clone())).await;
+    let app = TestApp::new()
+        .on(sqlite_database_at(path.clone()))
+        .spawn()
+        .await;
     let f = fixture(&app, "agen.baca", "32.73.02.1004").await;
     let (household, member) = (f.household, f.members[0]);
     let form = visit_form(&app, &f.agent, household, member).await;
@@ -200,9 +187,11 @@ async fn a_read_only_database_still_reads_and_refuses_writes_clearly() {
     drop(app);
 
     let read_only = PathBuf::from(format!("file:{}?mode=ro", path.display()));
-    let db = pesiar::db::Db::connect(&pesiar::config::DatabaseUrl::Sqlite(read_only.clone()))
-        .expect("a read-only database opens");
-    let app = spawn_with_key(db, existing_sqlite_database(read_only), false, key);
+    let app = TestApp::new()
+        .on(existing_sqlite_database(read_only))
+        .with_key(key)
+        .spawn()
+        .await;
     let res = app
         .get_with(&agent, &format!("/rumah-tangga/{household}"))
         .await;
@@ -224,13 +213,10 @@ async fn a_read_only_database_still_reads_and_refuses_writes_clearly() {
     drop(app);
 
     // Writable again: the same form is recorded, once.
-    let db = pesiar::db::Db::connect(&pesiar::config::DatabaseUrl::Sqlite(path.clone())).unwrap();
-    let app = spawn_with_key(
-        db,
-        existing_sqlite_database(path),
-        false,
-        actix_web::cookie::Key::generate(),
-    );
+    let app = TestApp::new()
+        .on(existing_sqlite_database(path))
+        .spawn()
+        .await;
     let agent = crate::helpers::new_client();
     app.login_with(&agent, "agen.baca", crate::helpers::PASSWORD)
         .await;

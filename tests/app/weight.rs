@@ -7,8 +7,8 @@ use std::io::Read;
 use pesiar::users::Role;
 use reqwest::StatusCode;
 
-use crate::fieldwork::fixture;
 use crate::helpers::{TestApp, new_client, spawn_app};
+use crate::journeys::fixture;
 
 const BUDGET: usize = 14 * 1024;
 
@@ -88,16 +88,12 @@ async fn weigh(app: &TestApp, client: &reqwest::Client, path: &str) -> usize {
 async fn every_journey_page_fits_in_14_kb_with_its_assets() {
     let app = spawn_app().await;
     let f = fixture(&app, "agen.ringan", "32.73.02.1004").await;
-    let spv = new_client();
-    app.create_user("spv.ringan", Role::Supervisor, &["32.73"])
-        .await;
-    app.login_with(&spv, "spv.ringan", crate::helpers::PASSWORD)
+    let spv = app
+        .client_as("spv.ringan", Role::Supervisor, &["32.73"])
         .await;
     crate::progress::load_bandung(&app, &spv).await;
-    let office = new_client();
-    app.create_user("kantor.ringan", Role::Office, &["32.73.02"])
-        .await;
-    app.login_with(&office, "kantor.ringan", crate::helpers::PASSWORD)
+    let office = app
+        .client_as("kantor.ringan", Role::Office, &["32.73.02"])
         .await;
 
     let mut report = Vec::new();
