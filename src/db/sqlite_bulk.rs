@@ -6,19 +6,22 @@
 //! multi-row statement needs because it may fail part-way. A single-row statement prepared
 //! once and stepped per row (what the sqlite3 shell's `.import` does) needs neither.
 //!
-//! Diesel does not lend its connection's SQLite handle. Every SQLite connection is therefore
-//! given, as it opens, a function that returns it (SQLite's auto-extension, registered by
-//! `db::configure_sqlite` before the first connection); `rows` asks for it and uses it only
-//! while it holds the diesel connection exclusively.
+//! The statement is rusqlite's, on the same SQLite library diesel links (one
+//! `libsqlite3-sys`). Diesel does not lend its connection's handle, so every SQLite connection
+//! is given, as it opens, a function that returns it (SQLite's auto-extension, registered by
+//! `db::configure_sqlite` before the first connection); `rows` asks for it, and lends it to a
+//! rusqlite connection that does not own it, only while it holds the diesel connection
+//! exclusively. Those two hand-overs are the only unsafe code here.
 
 use std::ffi::{CStr, c_char, c_int};
-use std::ptr::{self, NonNull};
+use std::ptr;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel::sqlite::SqliteConnection;
 use libsqlite3_sys as ffi;
+use rusqlite::types::{ToSqlOutput, ValueRef};
 
 use super::bulk::date_text;
 
@@ -56,6 +59,19 @@ impl From<i32> for Value<'_> {
 impl From<Option<i32>> for Value<'_> {
     fn from(n: Option<i32>) -> Self {
         n.map_or(Value::Null, Value::from)
+    }
+}
+
+impl rusqlite::ToSql for Value<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Integer(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            Value::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            Value::Date(date) => ToSqlOutput::Owned(rusqlite::types::Value::Text(
+                String::from_utf8_lossy(&date_text(*date)).into_owned(),
+            )),
+        })
     }
 }
 
@@ -107,126 +123,30 @@ struct Handle {
     handle: i64,
 }
 
-/// A prepared statement, finalized when dropped.
-struct Statement {
-    db: NonNull<ffi::sqlite3>,
-    stmt: NonNull<ffi::sqlite3_stmt>,
-}
-
-impl Drop for Statement {
-    fn drop(&mut self) {
-        // SAFETY: the statement was prepared on this connection and is finalized once.
-        unsafe { ffi::sqlite3_finalize(self.stmt.as_ptr()) };
-    }
-}
-
-/// The error diesel would give for SQLite's last error on this connection, so callers (and
-/// `AppError`) recognise unique violations, a full disk or a read-only file alike.
-fn last_error(db: NonNull<ffi::sqlite3>) -> Error {
-    // SAFETY: the connection is open; errmsg returns a string SQLite owns until the next call,
-    // copied out at once.
-    let (code, message) = unsafe {
-        (
-            ffi::sqlite3_extended_errcode(db.as_ptr()),
-            CStr::from_ptr(ffi::sqlite3_errmsg(db.as_ptr()))
-                .to_string_lossy()
-                .into_owned(),
-        )
-    };
-    let kind = match code {
-        ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
-            DatabaseErrorKind::UniqueViolation
-        }
-        ffi::SQLITE_CONSTRAINT_FOREIGNKEY => DatabaseErrorKind::ForeignKeyViolation,
-        ffi::SQLITE_CONSTRAINT_NOTNULL => DatabaseErrorKind::NotNullViolation,
-        ffi::SQLITE_CONSTRAINT_CHECK => DatabaseErrorKind::CheckViolation,
-        _ => DatabaseErrorKind::Unknown,
-    };
-    Error::DatabaseError(kind, Box::new(message))
-}
-
-impl Statement {
-    fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> QueryResult<Self> {
-        let mut stmt = ptr::null_mut();
-        let len = c_int::try_from(sql.len())
-            .map_err(|_| Error::QueryBuilderError("SQL too long".into()))?;
-        // SAFETY: `sql` is valid for `len` bytes; SQLite writes the statement to `stmt`.
-        let code = unsafe {
-            ffi::sqlite3_prepare_v3(
-                db.as_ptr(),
-                sql.as_ptr().cast(),
-                len,
-                ffi::SQLITE_PREPARE_PERSISTENT,
-                &mut stmt,
-                ptr::null_mut(),
-            )
-        };
-        if code != ffi::SQLITE_OK {
-            return Err(last_error(db));
-        }
-        let stmt = NonNull::new(stmt)
-            .ok_or_else(|| Error::QueryBuilderError("empty SQL statement".into()))?;
-        Ok(Self { db, stmt })
-    }
-
-    fn parameters(&self) -> usize {
-        // SAFETY: a prepared statement of this connection.
-        let n = unsafe { ffi::sqlite3_bind_parameter_count(self.stmt.as_ptr()) };
-        usize::try_from(n).unwrap_or(0)
-    }
-
-    /// Binds the row's values and runs the statement once. Text is bound without a copy: it
-    /// lives in `row` until the statement is reset, which happens before this returns.
-    fn run(&mut self, row: &[Value<'_>]) -> QueryResult<()> {
-        let stmt = self.stmt.as_ptr();
-        for (i, value) in row.iter().enumerate() {
-            let index = c_int::try_from(i + 1).unwrap_or(c_int::MAX);
-            // SAFETY: `index` is within the statement's parameters (checked by `rows`); text
-            // pointers stay valid until `sqlite3_reset` below (SQLITE_STATIC), and a date's
-            // few bytes are copied by SQLite (SQLITE_TRANSIENT).
-            let code = unsafe {
-                match value {
-                    Value::Null => ffi::sqlite3_bind_null(stmt, index),
-                    Value::Integer(n) => ffi::sqlite3_bind_int64(stmt, index, *n),
-                    Value::Text(text) => {
-                        bind_text(stmt, index, text.as_bytes(), ffi::SQLITE_STATIC())
-                    }
-                    Value::Date(date) => {
-                        bind_text(stmt, index, &date_text(*date), ffi::SQLITE_TRANSIENT())
-                    }
+/// The error diesel would give for the same failure, so callers (and `AppError`) recognise
+/// unique violations, a full disk or a read-only file alike. The constraint is read from the
+/// connection's extended code: a borrowed handle reports only the primary one to rusqlite.
+fn diesel_error(db: *mut ffi::sqlite3, e: rusqlite::Error) -> Error {
+    match e {
+        rusqlite::Error::SqliteFailure(failure, message) => {
+            // SAFETY: `db` is the open connection the failing call just ran on.
+            let extended = unsafe { ffi::sqlite3_extended_errcode(db) };
+            let kind = match extended {
+                ffi::SQLITE_CONSTRAINT_UNIQUE | ffi::SQLITE_CONSTRAINT_PRIMARYKEY => {
+                    DatabaseErrorKind::UniqueViolation
                 }
+                ffi::SQLITE_CONSTRAINT_FOREIGNKEY => DatabaseErrorKind::ForeignKeyViolation,
+                ffi::SQLITE_CONSTRAINT_NOTNULL => DatabaseErrorKind::NotNullViolation,
+                ffi::SQLITE_CONSTRAINT_CHECK => DatabaseErrorKind::CheckViolation,
+                _ => DatabaseErrorKind::Unknown,
             };
-            if code != ffi::SQLITE_OK {
-                return Err(last_error(self.db));
-            }
+            Error::DatabaseError(
+                kind,
+                Box::new(message.unwrap_or_else(|| failure.to_string())),
+            )
         }
-        // SAFETY: every parameter is bound; reset clears the run (not the bindings) so the next
-        // row can bind afresh, and it returns the step's error again, which is already read.
-        unsafe {
-            let code = ffi::sqlite3_step(stmt);
-            let outcome = if code == ffi::SQLITE_DONE || code == ffi::SQLITE_ROW {
-                Ok(())
-            } else {
-                Err(last_error(self.db))
-            };
-            ffi::sqlite3_reset(stmt);
-            outcome
-        }
+        other => Error::QueryBuilderError(other.into()),
     }
-}
-
-/// # Safety
-/// `stmt` is a live statement and `text` (UTF-8) stays valid as long as `destructor` requires.
-unsafe fn bind_text(
-    stmt: *mut ffi::sqlite3_stmt,
-    index: c_int,
-    text: &[u8],
-    destructor: ffi::sqlite3_destructor_type,
-) -> c_int {
-    // A string longer than c_int's range cannot come from a roster cell; it is cut rather
-    // than wrapped round.
-    let len = c_int::try_from(text.len()).unwrap_or(c_int::MAX);
-    unsafe { ffi::sqlite3_bind_text(stmt, index, text.as_ptr().cast(), len, destructor) }
 }
 
 /// Runs `sql` (one statement with `N` parameters) once for each row, in the connection's
@@ -243,23 +163,32 @@ pub fn rows<'a, const N: usize>(
     ))
     .get_result::<Handle>(conn)?
     .handle;
-    let db = NonNull::new(handle as usize as *mut ffi::sqlite3)
-        .ok_or_else(|| Error::QueryBuilderError("no SQLite handle".into()))?;
-    // From here `conn` is held exclusively until the statement is finalized, so nothing else
-    // uses the handle meanwhile.
-    let mut statement = Statement::prepare(db, sql)?;
-    if statement.parameters() != N {
+    let db = handle as usize as *mut ffi::sqlite3;
+    if db.is_null() {
+        return Err(Error::QueryBuilderError("no SQLite handle".into()));
+    }
+    // SAFETY: `db` is the open connection behind `conn`, which this function holds exclusively
+    // until the borrowed connection (which never closes the handle) is dropped at its end, so
+    // nothing else uses the handle meanwhile.
+    let error = |e| diesel_error(db, e);
+    let borrowed = unsafe { rusqlite::Connection::from_handle(db) }.map_err(error)?;
+    let mut statement = borrowed
+        .prepare_with_flags(sql, rusqlite::PrepFlags::SQLITE_PREPARE_PERSISTENT)
+        .map_err(error)?;
+    if statement.parameter_count() != N {
         return Err(Error::QueryBuilderError(
             format!(
                 "{sql} has {} parameters, rows have {N}",
-                statement.parameters()
+                statement.parameter_count()
             )
             .into(),
         ));
     }
     let mut count = 0;
     for row in rows {
-        statement.run(&row)?;
+        statement
+            .execute(rusqlite::params_from_iter(&row))
+            .map_err(error)?;
         count += 1;
     }
     Ok(count)
