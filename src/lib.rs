@@ -3,6 +3,7 @@
 //! Modules are cut by domain (`auth`, `users`, `regions`, `home`); each owns its routes, queries,
 //! forms and templates. `db` and `web` are the thin shared core.
 
+pub mod activity;
 pub mod app;
 pub mod assignments;
 pub mod audit;

@@ -10,8 +10,8 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{
-    assignment_history, field_activity, figures, household_assignments, households, regions,
-    user_areas, users, visits,
+    assignment_history, figures, household_assignments, households, regions, user_areas, users,
+    visits,
 };
 use crate::progress::ratios::Figures;
 use crate::regions::Region;
@@ -123,16 +123,7 @@ pub fn board(
             since,
         });
     }
-    let last_visits: HashMap<String, Option<NaiveDate>> = field_activity::table
-        .filter(field_activity::region_code.eq_any(&codes))
-        .group_by(field_activity::region_code)
-        .select((
-            field_activity::region_code,
-            diesel::dsl::max(field_activity::last_visit_on),
-        ))
-        .load::<(String, Option<NaiveDate>)>(conn)?
-        .into_iter()
-        .collect();
+    let last_visits = crate::activity::last_visits(conn, &codes)?;
     let month_start = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     let month_visits: HashMap<String, i64> = visits::table
         .filter(visits::region_code.eq_any(&codes))

@@ -9,8 +9,9 @@ use serde::Deserialize;
 
 use super::chart::activity_trend;
 use super::export::{Cell, Format, Table, download};
-use super::queries::{self, Activity, NATIONAL};
+use super::queries::{self, NATIONAL};
 use super::ratios::{Figures, Standing, Threshold, percent};
+use crate::activity::Activity;
 use crate::auth::CurrentUser;
 use crate::db::cache::{Cache, DataVersion};
 use crate::db::{Db, DbConnection};

@@ -226,11 +226,11 @@ pub fn decide(
     };
     for (id, member_id, segment, region_code, reporter, flagged_on) in &claims {
         let confirmed = matches!(decision, Decision::Confirm);
-        crate::progress::queries::bump_activity(
+        crate::activity::bump_activity(
             conn,
             region_code,
             *reporter,
-            crate::progress::queries::ActivityDelta {
+            crate::activity::ActivityDelta {
                 reported: -1,
                 confirmed: i32::from(confirmed),
                 rejected: i32::from(!confirmed),
