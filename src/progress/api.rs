@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::queries::NATIONAL;
-use super::routes::{Row, UnitData, UnitQuery, load_unit};
+use super::unit::{Row, UnitData, UnitQuery, load_unit};
 use crate::auth::CurrentUser;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
