@@ -465,7 +465,7 @@ fn import_roster(
             let user = auth::CurrentUser::load(conn, &username)?
                 .filter(|_| active)
                 .with_context(|| format!("pengguna {username} tidak ada atau nonaktif"))?;
-            if !matches!(user.role, Role::Supervisor | Role::Admin) {
+            if !crate::web::policy::IMPORT_FILES.admits(user.role) {
                 bail!("pengguna {username} bukan supervisor atau admin");
             }
             Some(user)

@@ -17,8 +17,12 @@ use crate::progress::ratios::Figures;
 use crate::regions::Region;
 use crate::regions::queries::area_range;
 use crate::users::Role;
+use crate::web::policy;
 
-const FIELD_ROLES: [&str; 2] = ["agent", "kader"];
+/// The field workers' roles as stored.
+fn field_roles() -> Vec<&'static str> {
+    policy::FIELD_WORKERS.iter().map(|r| r.as_str()).collect()
+}
 
 /// Active agents and kader assigned to a kelurahan: (id, "name (role)").
 pub fn field_workers_in(
@@ -28,7 +32,7 @@ pub fn field_workers_in(
     let rows: Vec<(i32, String, String)> = user_areas::table
         .inner_join(users::table)
         .filter(user_areas::region_code.eq(region_code))
-        .filter(users::role.eq_any(FIELD_ROLES))
+        .filter(users::role.eq_any(field_roles()))
         .filter(users::disabled.eq(false))
         .select((users::id, users::full_name, users::role))
         .order(users::full_name)
@@ -101,7 +105,7 @@ pub fn board(
         user_areas::table
             .inner_join(users::table)
             .filter(user_areas::region_code.eq_any(&codes))
-            .filter(users::role.eq_any(FIELD_ROLES))
+            .filter(users::role.eq_any(field_roles()))
             .filter(users::disabled.eq(false))
             .select((
                 user_areas::region_code,
@@ -239,7 +243,7 @@ fn field_worker(
     user_id: i32,
 ) -> QueryResult<Option<crate::users::queries::User>> {
     Ok(crate::users::queries::find(conn, user_id)?
-        .filter(|u| !u.disabled && matches!(u.role(), Some(Role::Agent | Role::Kader))))
+        .filter(|u| !u.disabled && u.role().is_some_and(|r| policy::RECORD_FIELDWORK.admits(r))))
 }
 
 /// Assigns a field worker to a kelurahan in the actor's area.

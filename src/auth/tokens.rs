@@ -201,12 +201,11 @@ pub mod routes {
     use crate::auth::CurrentUser;
     use crate::db::Db;
     use crate::error::AppError;
-    use crate::users::Role;
     use crate::web::page::Page;
     use crate::web::routes::{Access, Routes};
     use crate::web::{render, see_other, session};
 
-    const ADMIN: Access = Access::Roles(&[Role::Admin]);
+    const ADMIN: Access = crate::web::policy::ADMINISTER;
 
     pub fn register(routes: &mut Routes) {
         routes

@@ -16,7 +16,6 @@ use crate::db::cache::{Cache, DataVersion};
 use crate::error::AppError;
 use crate::members::forms::parse_date;
 use crate::regions::Level;
-use crate::users::Role;
 use crate::web::page::Page;
 use crate::web::render;
 use crate::web::routes::{Access, Routes};
@@ -115,7 +114,7 @@ async fn unit(
     let code = code.into_inner();
     let sort: String = query.urut.chars().take(20).collect();
     let requested = parse_date(&query.tanggal);
-    let can_assign = matches!(user.role, Role::Supervisor | Role::Admin);
+    let can_assign = crate::web::policy::ASSIGN_WORK.admits(user.role);
     let version = req.extensions().get::<DataVersion>().copied();
     let key = UnitKey {
         user_id: user.id,

@@ -5,6 +5,7 @@ pub mod csrf;
 pub mod forms;
 pub mod logging;
 pub mod page;
+pub mod policy;
 pub mod routes;
 pub mod seal;
 pub mod security;
