@@ -19,6 +19,7 @@ pub mod home;
 pub mod households;
 pub mod members;
 pub mod progress;
+pub mod random;
 pub mod reactivations;
 pub mod regions;
 pub mod roster;

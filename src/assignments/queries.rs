@@ -17,36 +17,8 @@ use crate::progress::ratios::Figures;
 use crate::regions::Region;
 use crate::regions::queries::area_range;
 use crate::users::Role;
+use crate::users::queries::{field_roles, field_workers_in};
 use crate::web::policy;
-
-/// The field workers' roles as stored.
-fn field_roles() -> Vec<&'static str> {
-    policy::FIELD_WORKERS.iter().map(|r| r.as_str()).collect()
-}
-
-/// Active agents and kader assigned to a kelurahan: (id, "name (role)").
-pub fn field_workers_in(
-    conn: &mut DbConnection,
-    region_code: &str,
-) -> QueryResult<Vec<(i32, String)>> {
-    let rows: Vec<(i32, String, String)> = user_areas::table
-        .inner_join(users::table)
-        .filter(user_areas::region_code.eq(region_code))
-        .filter(users::role.eq_any(field_roles()))
-        .filter(users::disabled.eq(false))
-        .select((users::id, users::full_name, users::role))
-        .order(users::full_name)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, role)| {
-            (
-                id,
-                format!("{name} ({})", Role::parse(&role).map_or("", Role::label)),
-            )
-        })
-        .collect())
-}
 
 pub struct Worker {
     pub user_id: i32,

@@ -2,11 +2,13 @@
 //! signed-in user every handler works with.
 
 pub mod address;
+pub mod gate;
 pub mod login;
 pub mod password;
 pub mod routes;
 pub mod sessions;
 pub mod throttle;
+pub mod token_routes;
 pub mod tokens;
 
 use std::future::{Ready, ready};

@@ -114,7 +114,7 @@ async fn new_form(
     id: web::Path<i32>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    let household = crate::households::routes::load_visible(&db, &user, *id).await?;
+    let household = household_queries::load_visible(&db, &user, *id).await?;
     let form = MemberForm {
         submission_key: submissions::new_key(),
         ..MemberForm::default()
@@ -287,7 +287,7 @@ async fn create(
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let household = crate::households::routes::load_visible(&db, &user, *id).await?;
+    let household = household_queries::load_visible(&db, &user, *id).await?;
     let form = form.into_inner();
     match save(&db, &user, &household, &form, None).await? {
         Saved::Done(path) => {

@@ -129,7 +129,7 @@ async fn unit(
             db.run(move |conn| {
                 let data = load_unit(conn, &user, &code, requested, &sort)?;
                 let assignees = if can_assign && data.level == Some(Level::DesaKelurahan) {
-                    crate::assignments::queries::field_workers_in(conn, &code)?
+                    crate::users::queries::field_workers_in(conn, &code)?
                 } else {
                     Vec::new()
                 };

@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod csrf;
+pub mod error_page;
 pub mod forms;
 pub mod logging;
 pub mod page;

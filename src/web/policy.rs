@@ -1,9 +1,37 @@
-//! Who may do what: every role set of the application, named by what its members may do. The
-//! route table (`Access`) and the menu (`page::Page`) ask these, and so do handlers and queries
-//! that decide by role, so that a role set is written once.
+//! Who may do what: the access rule of a route (`Access`) and every role set of the application,
+//! named by what its members may do. The route table, the menu (`page::Page`), and handlers and
+//! queries that decide by role all ask these, so that a role set is written once.
 
-use super::routes::Access;
 use crate::users::Role;
+
+/// Who may use a route (see `web::routes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; the user is not even looked up (health check, static files).
+    Public,
+    /// Anyone; the signed-in user is loaded if there is one (login page).
+    Guest,
+    /// Any signed-in user.
+    SignedIn,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, role: Option<Role>) -> bool {
+        match (self, role) {
+            (Access::Public | Access::Guest, _) => true,
+            (Access::SignedIn, Some(_)) => true,
+            (Access::Roles(roles), Some(role)) => roles.contains(&role),
+            (_, None) => false,
+        }
+    }
+
+    /// Whether a signed-in user with this role passes.
+    pub fn admits(self, role: Role) -> bool {
+        self.allows(Some(role))
+    }
+}
 
 /// The field workers: agents and kader, the only ones who record visits and claims.
 pub const FIELD_WORKERS: &[Role] = &[Role::Agent, Role::Kader];
@@ -26,13 +54,6 @@ pub const REVEAL_NIK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 pub const READ_BOARD: Access = Access::Roles(&[Role::Office, Role::Supervisor, Role::Admin]);
 /// Assign field workers to kelurahan and households to field workers.
 pub const ASSIGN_WORK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
-
-impl Access {
-    /// Whether a signed-in user with this role passes.
-    pub fn admits(self, role: Role) -> bool {
-        self.allows(Some(role))
-    }
-}
 
 #[cfg(test)]
 mod tests {
