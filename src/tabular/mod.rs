@@ -94,6 +94,12 @@ impl Row {
     }
 }
 
+/// A header cell as imports compare it: trimmed, lower case, without a byte-order mark (the
+/// reader drops a file's BOM; one typed into a spreadsheet cell stays in the text).
+pub fn header_name(cell: &str) -> String {
+    cell.trim().trim_start_matches('\u{feff}').to_lowercase()
+}
+
 /// The rows of one file, read as they are asked for.
 pub struct Table {
     rows: csv::CsvRows<Box<dyn Read + Send>>,
