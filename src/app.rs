@@ -33,7 +33,7 @@ pub fn routes() -> Routes {
     crate::figures::routes::register(&mut routes);
     crate::roster::routes::register(&mut routes);
     crate::users::routes::register(&mut routes);
-    crate::auth::tokens::routes::register(&mut routes);
+    crate::auth::token_routes::register(&mut routes);
     routes
 }
 
@@ -83,7 +83,7 @@ pub fn server(
             .app_data(views.clone())
             .app_data(sealer.clone())
             .configure(forms::extractor_configs)
-            .configure(|cfg| routes().register(cfg))
+            .configure(|cfg| routes().register(cfg, crate::auth::gate::SIGN_IN))
             .default_service(web::to(not_found))
             .wrap(from_fn(csrf::protect))
             .wrap(session::middleware(key.clone(), settings.secure_cookies))

@@ -11,7 +11,9 @@ use clap::{ArgAction, Args, Parser, Subcommand};
 use crate::config::{Config, DatabaseUrl};
 use crate::users::Role;
 use crate::users::forms::{NewUserForm, check_password};
-use crate::users::queries::{self as user_queries, SaveError};
+// `pesiar user add` and `pesiar demo` store users the same way.
+pub use crate::users::queries::add_user;
+use crate::users::queries::{self as user_queries};
 use crate::{auth, db};
 
 #[derive(Parser, Debug)]
@@ -465,7 +467,7 @@ fn import_roster(
             let user = auth::CurrentUser::load(conn, &username)?
                 .filter(|_| active)
                 .with_context(|| format!("pengguna {username} tidak ada atau nonaktif"))?;
-            if !matches!(user.role, Role::Supervisor | Role::Admin) {
+            if !crate::web::policy::IMPORT_FILES.admits(user.role) {
                 bail!("pengguna {username} bukan supervisor atau admin");
             }
             Some(user)
@@ -533,45 +535,6 @@ fn import_roster(
         }
     }
     Ok(())
-}
-
-/// Validates and stores a user as the admin form would; errors name the offending field.
-pub fn add_user(
-    database: &DatabaseUrl,
-    form: &NewUserForm,
-    must_change_password: bool,
-) -> anyhow::Result<i32> {
-    let (input, password) = form.validate().map_err(|errors| {
-        anyhow::anyhow!(
-            "{}",
-            [
-                "username",
-                "full_name",
-                "phone",
-                "role",
-                "areas",
-                "password"
-            ]
-            .iter()
-            .filter_map(|f| errors.get(f).map(|e| format!("{f}: {e}")))
-            .collect::<Vec<_>>()
-            .join("; ")
-        )
-    })?;
-    let hash = auth::password::hash(&password)?;
-    let mut conn = db::establish(database)?;
-    match user_queries::create(&mut conn, &input, &hash, must_change_password, None) {
-        Ok(id) => Ok(id),
-        Err(SaveError::Invalid(errors)) => bail!(
-            "{}",
-            ["username", "areas"]
-                .iter()
-                .filter_map(|f| errors.get(f).map(|e| format!("{f}: {e}")))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ),
-        Err(SaveError::Db(e)) => Err(e.into()),
-    }
 }
 
 /// Reads a password: prompted twice on a terminal, otherwise one line from standard input.

@@ -118,7 +118,7 @@ fn load_or_create_secret(path: &Path) -> anyhow::Result<String> {
             .with_context(|| format!("membaca kunci sesi {}", path.display()))?;
         return Ok(secret.trim().to_string());
     }
-    let secret = crate::web::security::random_token(48);
+    let secret = crate::random::random_token(48);
     let mut options = fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

@@ -7,8 +7,8 @@ use diesel::prelude::*;
 use crate::config::{Config, DatabaseUrl, secret_file_for};
 use crate::db::schema::app_meta;
 use crate::db::{self, establish};
+use crate::random::random_token;
 use crate::users::forms::NewUserForm;
-use crate::web::security::random_token;
 
 pub struct DemoLogin {
     pub username: &'static str,
@@ -90,7 +90,7 @@ pub fn prepare(database: &DatabaseUrl) -> anyhow::Result<Vec<DemoLogin>> {
             areas: areas.to_string(),
             password: password.clone(),
         };
-        crate::cli::add_user(database, &form, false)?;
+        crate::users::queries::add_user(database, &form, false)?;
         logins.push(DemoLogin {
             username,
             role_label: crate::users::Role::parse(role).map_or("", |r| r.label()),

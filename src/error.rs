@@ -1,14 +1,10 @@
-//! The one application error type. Every failure a request can meet becomes one of these and
-//! renders a clear page in Indonesian with the right status code.
+//! The one application error type. Every failure a request can meet becomes one of these,
+//! carrying its status code and a clear title and message in Indonesian; `web::error_page`
+//! renders it.
 
 use std::fmt::Display;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{self, HeaderValue};
-use actix_web::{HttpResponse, ResponseError};
-use askama::Template;
-
-use crate::web::page::Page;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -71,12 +67,36 @@ impl AppError {
     /// Logs the cause under a short reference and returns an error that shows only the
     /// reference, so the person can quote it and the cause stays in the log.
     pub fn internal(cause: impl Display) -> Self {
-        let reference = crate::web::security::random_hex(6);
+        let reference = crate::random::random_hex(6);
         tracing::error!(reference = %reference, error = %cause, "internal error");
         Self::Internal { reference }
     }
 
-    fn title_and_message(&self) -> (&'static str, String) {
+    /// The HTTP status the error is answered with.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable | Self::Unwritable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The reference an internal error is logged under, for the person to quote.
+    pub fn reference(&self) -> Option<&str> {
+        match self {
+            Self::Internal { reference } => Some(reference.as_str()),
+            _ => None,
+        }
+    }
+
+    /// The page's title and message, in Indonesian.
+    pub fn title_and_message(&self) -> (&'static str, String) {
         match self {
             Self::BadRequest(detail) => (
                 "Permintaan tidak valid",
@@ -148,61 +168,5 @@ impl From<diesel::result::Error> for AppError {
             },
             other => Self::internal(other),
         }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    page: Page,
-    status: u16,
-    title: &'a str,
-    message: &'a str,
-    reference: Option<&'a str>,
-}
-
-impl ResponseError for AppError {
-    fn status_code(&self) -> StatusCode {
-        match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Csrf => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable | Self::Unwritable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    fn error_response(&self) -> HttpResponse {
-        let status = self.status_code();
-        let (title, message) = self.title_and_message();
-        let reference = match self {
-            Self::Internal { reference } => Some(reference.as_str()),
-            _ => None,
-        };
-        let body = ErrorPage {
-            page: Page::bare(),
-            status: status.as_u16(),
-            title,
-            message: &message,
-            reference,
-        }
-        .render()
-        .unwrap_or_else(|_| format!("{} {title}: {message}", status.as_u16()));
-        let mut response = HttpResponse::build(status);
-        response.insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"));
-        match self {
-            Self::Unavailable => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("5")));
-            }
-            Self::Unwritable(_) => {
-                response.insert_header((header::RETRY_AFTER, HeaderValue::from_static("300")));
-            }
-            _ => {}
-        }
-        response.body(body)
     }
 }

@@ -3,6 +3,7 @@
 //! Modules are cut by domain (`auth`, `users`, `regions`, `home`); each owns its routes, queries,
 //! forms and templates. `db` and `web` are the thin shared core.
 
+pub mod activity;
 pub mod app;
 pub mod assignments;
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod home;
 pub mod households;
 pub mod members;
 pub mod progress;
+pub mod random;
 pub mod reactivations;
 pub mod regions;
 pub mod roster;

@@ -9,7 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use crate::db::schema::submissions;
 use crate::db::{DbConnection, now, write_transaction};
 use crate::error::AppError;
-use crate::web::security::random_token;
+use crate::random::random_token;
 
 /// A fresh key for a form about to be shown.
 pub fn new_key() -> String {

@@ -10,39 +10,15 @@ use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::DbConnection;
 use crate::db::schema::{
-    assignment_history, field_activity, figures, household_assignments, households, regions,
-    user_areas, users, visits,
+    assignment_history, figures, household_assignments, households, regions, user_areas, users,
+    visits,
 };
 use crate::progress::ratios::Figures;
 use crate::regions::Region;
 use crate::regions::queries::area_range;
 use crate::users::Role;
-
-const FIELD_ROLES: [&str; 2] = ["agent", "kader"];
-
-/// Active agents and kader assigned to a kelurahan: (id, "name (role)").
-pub fn field_workers_in(
-    conn: &mut DbConnection,
-    region_code: &str,
-) -> QueryResult<Vec<(i32, String)>> {
-    let rows: Vec<(i32, String, String)> = user_areas::table
-        .inner_join(users::table)
-        .filter(user_areas::region_code.eq(region_code))
-        .filter(users::role.eq_any(FIELD_ROLES))
-        .filter(users::disabled.eq(false))
-        .select((users::id, users::full_name, users::role))
-        .order(users::full_name)
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, role)| {
-            (
-                id,
-                format!("{name} ({})", Role::parse(&role).map_or("", Role::label)),
-            )
-        })
-        .collect())
-}
+use crate::users::queries::{field_roles, field_workers_in};
+use crate::web::policy;
 
 pub struct Worker {
     pub user_id: i32,
@@ -101,7 +77,7 @@ pub fn board(
         user_areas::table
             .inner_join(users::table)
             .filter(user_areas::region_code.eq_any(&codes))
-            .filter(users::role.eq_any(FIELD_ROLES))
+            .filter(users::role.eq_any(field_roles()))
             .filter(users::disabled.eq(false))
             .select((
                 user_areas::region_code,
@@ -123,16 +99,7 @@ pub fn board(
             since,
         });
     }
-    let last_visits: HashMap<String, Option<NaiveDate>> = field_activity::table
-        .filter(field_activity::region_code.eq_any(&codes))
-        .group_by(field_activity::region_code)
-        .select((
-            field_activity::region_code,
-            diesel::dsl::max(field_activity::last_visit_on),
-        ))
-        .load::<(String, Option<NaiveDate>)>(conn)?
-        .into_iter()
-        .collect();
+    let last_visits = crate::activity::last_visits(conn, &codes)?;
     let month_start = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).unwrap_or(today);
     let month_visits: HashMap<String, i64> = visits::table
         .filter(visits::region_code.eq_any(&codes))
@@ -248,7 +215,7 @@ fn field_worker(
     user_id: i32,
 ) -> QueryResult<Option<crate::users::queries::User>> {
     Ok(crate::users::queries::find(conn, user_id)?
-        .filter(|u| !u.disabled && matches!(u.role(), Some(Role::Agent | Role::Kader))))
+        .filter(|u| !u.disabled && u.role().is_some_and(|r| policy::RECORD_FIELDWORK.admits(r))))
 }
 
 /// Assigns a field worker to a kelurahan in the actor's area.

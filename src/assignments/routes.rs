@@ -11,13 +11,12 @@ use super::queries::{self, BoardRow, HistoryRow};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
-use crate::users::Role;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::{render, see_other, session, today};
 
-const READERS: Access = Access::Roles(&[Role::Office, Role::Supervisor, Role::Admin]);
-const MANAGERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+const READERS: Access = crate::web::policy::READ_BOARD;
+const MANAGERS: Access = crate::web::policy::ASSIGN_WORK;
 
 pub fn register(routes: &mut Routes) {
     routes
@@ -44,7 +43,7 @@ async fn render_board(
     db: &Db,
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
-    let can_manage = matches!(user.role, Role::Supervisor | Role::Admin);
+    let can_manage = MANAGERS.admits(user.role);
     let (rows, history) = db
         .run(move |conn| {
             Ok((

@@ -2,11 +2,13 @@
 //! signed-in user every handler works with.
 
 pub mod address;
+pub mod gate;
 pub mod login;
 pub mod password;
 pub mod routes;
 pub mod sessions;
 pub mod throttle;
+pub mod token_routes;
 pub mod tokens;
 
 use std::future::{Ready, ready};
@@ -57,12 +59,12 @@ impl CurrentUser {
 
     /// Users who see the whole country (no area filter in queries).
     pub fn sees_everything(&self) -> bool {
-        self.role == Role::Admin
+        crate::web::policy::SEE_ALL_AREAS.admits(self.role)
     }
 
     /// Agents and kader record field work; everyone else only reads it.
     pub fn records_fieldwork(&self) -> bool {
-        matches!(self.role, Role::Agent | Role::Kader)
+        crate::web::policy::RECORD_FIELDWORK.admits(self.role)
     }
 
     pub fn area_codes(&self) -> Vec<String> {
@@ -71,7 +73,7 @@ impl CurrentUser {
 
     /// Whether a region lies in this user's areas (admins cover the whole country).
     pub fn covers(&self, code: &str) -> bool {
-        self.role == Role::Admin
+        self.sees_everything()
             || self
                 .areas
                 .iter()

@@ -14,8 +14,9 @@ use crate::db::cache::{Cache, DataVersion};
 use crate::db::schema::{user_sessions, users};
 use crate::db::{Db, DbConnection, now};
 use crate::error::AppError;
+use crate::random::random_token;
 use crate::users::{Role, queries as user_queries};
-use crate::web::security::{random_token, token_hash};
+use crate::web::security::token_hash;
 use crate::web::session;
 
 /// Do not rewrite `last_seen_at` more often than this: one write per minute per user at most.

@@ -3,6 +3,7 @@
 
 pub mod bulk;
 pub mod cache;
+pub mod region_list;
 pub mod schema;
 pub mod sqlite_bulk;
 
@@ -420,7 +421,7 @@ pub fn migrate(url: &DatabaseUrl) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("migrasi PostgreSQL gagal: {e}"))?;
         }
     }
-    let loaded = crate::regions::load::load_if_empty(&mut conn)?;
+    let loaded = region_list::load_if_empty(&mut conn)?;
     if loaded > 0 {
         tracing::info!(rows = loaded, "loaded the Kemendagri region list");
     }

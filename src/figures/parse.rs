@@ -70,8 +70,7 @@ const REGISTERED_OVER_POPULATION: f64 = 1.1;
 
 /// A header cell as compared: lower case, runs of anything but letters and digits as one `_`.
 fn normalize(name: &str) -> String {
-    name.trim_start_matches('\u{feff}')
-        .to_lowercase()
+    crate::tabular::header_name(name)
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()

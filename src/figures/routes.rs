@@ -16,13 +16,12 @@ use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::tabular::{Limits, Table};
-use crate::users::Role;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::upload::{self, TempUpload};
 use crate::web::{render, see_other, session, today};
 
-const IMPORTERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+const IMPORTERS: Access = crate::web::policy::IMPORT_FILES;
 /// Largest upload accepted (a national file on one date is about 5 MB).
 pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
 

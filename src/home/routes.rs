@@ -88,12 +88,12 @@ async fn home(
             } else {
                 None
             };
-            let pending_claims = if matches!(role, Role::Supervisor | Role::Admin) {
+            let pending_claims = if crate::web::policy::VERIFY_CLAIMS.admits(role) {
                 claim_queries::pending_for(conn, &user, 0)?.1
             } else {
                 0
             };
-            let (role_counts, region_count) = if role == Role::Admin {
+            let (role_counts, region_count) = if crate::web::policy::ADMINISTER.admits(role) {
                 use crate::db::schema::regions;
                 use diesel::prelude::*;
                 let counts = user_queries::count_by_role(conn)?

@@ -10,7 +10,8 @@ use super::forms::HouseholdInput;
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{figures, households, member_history, members};
-use crate::db::{Backend, DbConnection, now};
+use crate::db::{Backend, Db, DbConnection, now};
+use crate::error::AppError;
 use crate::members::{InactiveReason, MemberStatus, Segment, is_priority};
 use crate::regions::queries::escape_like;
 use crate::within_areas;
@@ -387,6 +388,13 @@ pub fn not_in_roster(
         .into_iter()
         .filter(|id| !listed.contains(id))
         .collect())
+}
+
+/// A household the user may see, or the 404 page (shared by the household and member pages).
+pub async fn load_visible(db: &Db, user: &CurrentUser, id: i32) -> Result<Household, AppError> {
+    let user = user.clone();
+    db.run(move |conn| find_visible(conn, &user, id)?.ok_or(AppError::NotFound))
+        .await
 }
 
 #[cfg(test)]

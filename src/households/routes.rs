@@ -13,12 +13,12 @@ use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::members::queries::{Member, for_household};
-use crate::members::routes::FIELD;
 use crate::regions::{Level, Region};
 use crate::submissions::{self, Submitted};
 use crate::visits::queries::{VisitRow, for_household as visits_of};
 use crate::web::forms::FieldErrors;
 use crate::web::page::Page;
+use crate::web::policy::RECORD_FIELDWORK as FIELD;
 use crate::web::routes::{Access, Routes};
 use crate::web::seal::Sealer;
 use crate::web::{query_encode, render, see_other, session};
@@ -218,20 +218,13 @@ async fn create(
     }
 }
 
-/// A household the user may see, or the 404 page (shared by the member and visit pages).
-pub async fn load_visible(db: &Db, user: &CurrentUser, id: i32) -> Result<Household, AppError> {
-    let user = user.clone();
-    db.run(move |conn| queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound))
-        .await
-}
-
 async fn edit_form(
     req: HttpRequest,
     user: CurrentUser,
     id: web::Path<i32>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    let household = load_visible(&db, &user, *id).await?;
+    let household = queries::load_visible(&db, &user, *id).await?;
     let form = HouseholdForm {
         region_code: household.region_code.clone(),
         rt: household.rt.clone(),
@@ -261,7 +254,7 @@ async fn update(
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let household = load_visible(&db, &user, *id).await?;
+    let household = queries::load_visible(&db, &user, *id).await?;
     let form = form.into_inner();
     match form.validate(&work_areas(&user)) {
         Err(errors) => render(

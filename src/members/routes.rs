@@ -18,15 +18,13 @@ use crate::households::Household;
 use crate::households::queries as household_queries;
 use crate::submissions::{self, Submitted};
 use crate::text_enum::{SelectOption, options};
-use crate::users::Role;
 use crate::web::forms::FieldErrors;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
-use crate::web::{render, see_other, session, today};
+use crate::web::{policy, render, see_other, session, today};
 
-pub const FIELD: Access = Access::Roles(&[Role::Agent, Role::Kader]);
-/// Who may ask for a masked NIK in full (each time audited).
-const REVEALERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+const FIELD: Access = policy::RECORD_FIELDWORK;
+const REVEALERS: Access = policy::REVEAL_NIK;
 
 pub fn register(routes: &mut Routes) {
     routes
@@ -34,11 +32,7 @@ pub fn register(routes: &mut Routes) {
         .post("/rumah-tangga/{id}/anggota/baru", FIELD, create)
         .get("/anggota/{id}", Access::SignedIn, show)
         .post("/anggota/{id}/nik", REVEALERS, reveal_nik)
-        .get(
-            "/anggota/{id}/akses",
-            Access::Roles(&[Role::Admin]),
-            viewers,
-        )
+        .get("/anggota/{id}/akses", policy::ADMINISTER, viewers)
         .get("/anggota/{id}/ubah", FIELD, edit_form)
         .post("/anggota/{id}/ubah", FIELD, update);
 }
@@ -120,7 +114,7 @@ async fn new_form(
     id: web::Path<i32>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    let household = crate::households::routes::load_visible(&db, &user, *id).await?;
+    let household = household_queries::load_visible(&db, &user, *id).await?;
     let form = MemberForm {
         submission_key: submissions::new_key(),
         ..MemberForm::default()
@@ -293,7 +287,7 @@ async fn create(
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let household = crate::households::routes::load_visible(&db, &user, *id).await?;
+    let household = household_queries::load_visible(&db, &user, *id).await?;
     let form = form.into_inner();
     match save(&db, &user, &household, &form, None).await? {
         Saved::Done(path) => {
@@ -405,17 +399,14 @@ impl NikView {
         let Some(nik) = nik else {
             return NikView::Unknown;
         };
-        match user.role {
-            Role::Agent | Role::Kader => NikView::Full(nik.to_string()),
-            Role::Supervisor | Role::Admin if revealed => NikView::Full(nik.to_string()),
-            Role::Supervisor | Role::Admin => NikView::Masked {
+        let role = user.role;
+        if policy::RECORD_FIELDWORK.admits(role) || (revealed && policy::REVEAL_NIK.admits(role)) {
+            NikView::Full(nik.to_string())
+        } else {
+            NikView::Masked {
                 masked: mask(nik),
-                can_reveal: true,
-            },
-            Role::Office => NikView::Masked {
-                masked: mask(nik),
-                can_reveal: false,
-            },
+                can_reveal: policy::REVEAL_NIK.admits(role),
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::queries::NATIONAL;
-use super::routes::{Row, UnitData, UnitQuery, load_unit};
+use super::unit::{Row, UnitData, UnitQuery, load_unit};
 use crate::auth::CurrentUser;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
@@ -67,28 +67,12 @@ fn claim_counts(
     conn: &mut DbConnection,
     data: &UnitData,
 ) -> Result<HashMap<String, (i64, i64)>, AppError> {
-    use crate::db::schema::field_activity;
-    use diesel::prelude::*;
     let code = data.own.code.clone();
-    let mut q = field_activity::table
-        .select((
-            field_activity::region_code,
-            field_activity::reported,
-            field_activity::confirmed,
-            field_activity::rejected,
-        ))
-        .into_boxed();
-    if code != NATIONAL {
-        q = q.filter(crate::within_areas!(
-            field_activity::region_code,
-            [code.as_str()]
-        ));
-    }
-    let rows: Vec<(String, i32, i32, i32)> = q.load(conn)?;
+    let rows =
+        crate::activity::claims_per_village(conn, (code != NATIONAL).then_some(code.as_str()))?;
     let mut counts: HashMap<String, (i64, i64)> = HashMap::new();
     let child_len = data.children.first().map(|c| c.code.len());
-    for (region, pending, confirmed, rejected) in rows {
-        let reported = i64::from(pending + confirmed + rejected);
+    for (region, reported, confirmed) in rows {
         for key in [
             Some(code.clone()),
             child_len.map(|n| region.chars().take(n).collect()),
@@ -98,7 +82,7 @@ fn claim_counts(
         {
             let entry = counts.entry(key).or_default();
             entry.0 += reported;
-            entry.1 += i64::from(confirmed);
+            entry.1 += confirmed;
         }
     }
     Ok(counts)

@@ -6,6 +6,7 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 
 use crate::error::AppError;
+use crate::tabular::{looks_like_formula, neutralise};
 
 pub enum Cell {
     Text(String),
@@ -32,23 +33,6 @@ impl Format {
             "xlsx" => Some(Format::Xlsx),
             _ => None,
         }
-    }
-}
-
-/// Whether a spreadsheet would take this text for a formula.
-pub fn looks_like_formula(text: &str) -> bool {
-    matches!(
-        text.chars().next(),
-        Some('=' | '+' | '-' | '@' | '\t' | '\r')
-    )
-}
-
-/// A text cell safe to open in a spreadsheet.
-pub fn neutralise(text: &str) -> String {
-    if looks_like_formula(text) {
-        format!("'{text}")
-    } else {
-        text.to_string()
     }
 }
 

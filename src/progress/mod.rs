@@ -7,3 +7,4 @@ pub mod export;
 pub mod queries;
 pub mod ratios;
 pub mod routes;
+pub mod unit;

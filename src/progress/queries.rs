@@ -1,4 +1,4 @@
-//! Reading figures and roll-ups, and the field activity counters.
+//! Reading figures and roll-ups.
 
 use std::collections::HashMap;
 
@@ -6,8 +6,9 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use super::ratios::{Figures, Threshold, threshold_on};
+use crate::activity::Activity;
 use crate::db::DbConnection;
-use crate::db::schema::{field_activity, figure_rollups, figures, thresholds, users};
+use crate::db::schema::{figure_rollups, figures, thresholds};
 use crate::regions::Level;
 
 /// The national unit's code in `figure_rollups` and in URLs.
@@ -167,116 +168,8 @@ pub fn figures_on(
 }
 
 /// Field activity per field worker within a unit (itself and everything under it).
-#[derive(Debug, Clone, Default)]
-pub struct Activity {
-    pub user_id: i32,
-    pub name: String,
-    pub visits: i64,
-    pub households: i64,
-    pub reported: i64,
-    pub confirmed: i64,
-    pub rejected: i64,
-    /// Still waiting, and still inactive in the roster 30 days after the report.
-    pub flagged: i64,
-    pub last_visit_on: Option<NaiveDate>,
-}
-
-#[derive(Queryable)]
-struct ActivityRow(i32, String, i32, i32, i32, i32, i32, i32, Option<NaiveDate>);
-
 pub fn activity_within(conn: &mut DbConnection, code: &str) -> QueryResult<Vec<Activity>> {
-    let mut q = field_activity::table
-        .inner_join(users::table)
-        .select((
-            field_activity::user_id,
-            users::full_name,
-            field_activity::visits,
-            field_activity::households,
-            field_activity::reported,
-            field_activity::confirmed,
-            field_activity::rejected,
-            field_activity::flagged,
-            field_activity::last_visit_on,
-        ))
-        .into_boxed();
-    if code != NATIONAL {
-        q = q.filter(crate::within_areas!(field_activity::region_code, [code]));
-    }
-    let rows: Vec<ActivityRow> = q.load(conn)?;
-    let mut by_user: HashMap<i32, Activity> = HashMap::new();
-    for ActivityRow(user_id, name, v, h, rep, conf, rej, flagged, last) in rows {
-        let a = by_user.entry(user_id).or_insert_with(|| Activity {
-            user_id,
-            name,
-            ..Activity::default()
-        });
-        a.visits += i64::from(v);
-        a.households += i64::from(h);
-        a.reported += i64::from(rep);
-        a.confirmed += i64::from(conf);
-        a.rejected += i64::from(rej);
-        a.flagged += i64::from(flagged);
-        a.last_visit_on = a.last_visit_on.max(last);
-    }
-    let mut out: Vec<Activity> = by_user.into_values().collect();
-    out.sort_by(|a, b| b.visits.cmp(&a.visits).then(a.name.cmp(&b.name)));
-    Ok(out)
-}
-
-/// Adds to a field worker's counters in a kelurahan (creating the row on first use).
-pub fn bump_activity(
-    conn: &mut DbConnection,
-    region_code: &str,
-    user_id: i32,
-    delta: ActivityDelta,
-) -> QueryResult<()> {
-    let exists = field_activity::table
-        .find((region_code, user_id))
-        .count()
-        .get_result::<i64>(conn)?
-        > 0;
-    if !exists {
-        diesel::insert_into(field_activity::table)
-            .values((
-                field_activity::region_code.eq(region_code),
-                field_activity::user_id.eq(user_id),
-            ))
-            .execute(conn)?;
-    }
-    diesel::update(field_activity::table.find((region_code, user_id)))
-        .set((
-            field_activity::visits.eq(field_activity::visits + delta.visits),
-            field_activity::households.eq(field_activity::households + delta.households),
-            field_activity::reported.eq(field_activity::reported + delta.reported),
-            field_activity::confirmed.eq(field_activity::confirmed + delta.confirmed),
-            field_activity::rejected.eq(field_activity::rejected + delta.rejected),
-            field_activity::flagged.eq(field_activity::flagged + delta.flagged),
-        ))
-        .execute(conn)?;
-    if let Some(day) = delta.visited_on {
-        diesel::update(
-            field_activity::table.find((region_code, user_id)).filter(
-                field_activity::last_visit_on
-                    .is_null()
-                    .or(field_activity::last_visit_on.lt(day)),
-            ),
-        )
-        .set(field_activity::last_visit_on.eq(day))
-        .execute(conn)?;
-    }
-    Ok(())
-}
-
-#[derive(Debug, Default, Clone, Copy)]
-pub struct ActivityDelta {
-    pub visits: i32,
-    pub households: i32,
-    pub reported: i32,
-    pub confirmed: i32,
-    pub rejected: i32,
-    /// Claims the roster still shows inactive 30 days after their report.
-    pub flagged: i32,
-    pub visited_on: Option<NaiveDate>,
+    crate::activity::per_worker(conn, (code != NATIONAL).then_some(code))
 }
 
 /// The latest date with figures for a unit.

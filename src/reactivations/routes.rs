@@ -12,13 +12,12 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::households::forms::clean_text;
 use crate::submissions::{self, Submitted};
-use crate::users::Role;
 use crate::web::forms::{FieldErrors, pairs};
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::{render, see_other, session};
 
-const VERIFIERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+const VERIFIERS: Access = crate::web::policy::VERIFY_CLAIMS;
 const QUEUE_LIMIT: i64 = 100;
 
 pub fn register(routes: &mut Routes) {

@@ -6,11 +6,11 @@ use chrono::{Duration, NaiveDate};
 use diesel::prelude::*;
 
 use super::ClaimState;
+use crate::activity::{ActivityDelta, bump_activity};
 use crate::audit;
 use crate::db::schema::reactivations;
 use crate::db::{DbConnection, now};
 use crate::members::Segment;
-use crate::progress::queries::{ActivityDelta, bump_activity};
 
 /// A claim the roster still shows inactive this long after its report is flagged.
 pub const FLAG_AFTER_DAYS: i64 = 30;

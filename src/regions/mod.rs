@@ -2,7 +2,6 @@
 //! code (never the name, whose spelling changes between editions). An area contains itself and
 //! every region whose code starts with its code and a dot.
 
-pub mod load;
 pub mod queries;
 pub mod routes;
 

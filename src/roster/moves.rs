@@ -21,13 +21,12 @@ use crate::db::{Db, DbConnection, now, write_transaction};
 use crate::error::AppError;
 use crate::members::identity::{Sex, mask};
 use crate::members::{Class, InactiveReason, MemberStatus, Segment};
-use crate::users::Role;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::{render, see_other, session};
 use crate::within_areas;
 
-const DECIDERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+const DECIDERS: Access = crate::web::policy::DECIDE_MOVES;
 /// Held rows shown on the page, oldest first.
 const PAGE_LIMIT: i64 = 200;
 

@@ -47,7 +47,7 @@ impl Header {
     pub fn parse(cells: &[String]) -> Result<Self, String> {
         let mut index = HashMap::new();
         for (i, cell) in cells.iter().enumerate() {
-            let name = cell.trim().trim_start_matches('\u{feff}').to_lowercase();
+            let name = crate::tabular::header_name(cell);
             if let Some(known) = COLUMNS.iter().find(|c| **c == name) {
                 index.entry(*known).or_insert(i);
             }

@@ -93,7 +93,7 @@ pub fn write_error_report(
             writer.write_record([
                 line.to_string().as_str(),
                 column,
-                &crate::progress::export::neutralise(value),
+                &crate::tabular::neutralise(value),
                 message,
             ])?;
         }

@@ -20,14 +20,13 @@ use crate::db::schema::roster_imports;
 use crate::db::{Db, DbConnection};
 use crate::error::AppError;
 use crate::members::forms::parse_date;
-use crate::users::Role;
 use crate::web::forms::FieldErrors;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::upload::{self, TempUpload};
 use crate::web::{render, see_other, session, today, wib};
 
-const IMPORTERS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+const IMPORTERS: Access = crate::web::policy::IMPORT_FILES;
 /// Largest roster file accepted: a city of 2.6 million members is about 350 MB as CSV.
 pub const MAX_ROSTER_BYTES: u64 = 1024 * 1024 * 1024;
 

@@ -94,6 +94,12 @@ impl Row {
     }
 }
 
+/// A header cell as imports compare it: trimmed, lower case, without a byte-order mark (the
+/// reader drops a file's BOM; one typed into a spreadsheet cell stays in the text).
+pub fn header_name(cell: &str) -> String {
+    cell.trim().trim_start_matches('\u{feff}').to_lowercase()
+}
+
 /// The rows of one file, read as they are asked for.
 pub struct Table {
     rows: csv::CsvRows<Box<dyn Read + Send>>,
@@ -263,6 +269,26 @@ impl Format {
         } else {
             Format::Csv
         }
+    }
+}
+
+// Cells written for spreadsheets (exports, error reports): text a spreadsheet would run as
+// a formula is prefixed with an apostrophe.
+
+/// Whether a spreadsheet would take this text for a formula.
+pub fn looks_like_formula(text: &str) -> bool {
+    matches!(
+        text.chars().next(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r')
+    )
+}
+
+/// A text cell safe to open in a spreadsheet.
+pub fn neutralise(text: &str) -> String {
+    if looks_like_formula(text) {
+        format!("'{text}")
+    } else {
+        text.to_string()
     }
 }
 

@@ -12,6 +12,7 @@ use crate::db::schema::{regions, user_areas, user_sessions, users};
 use crate::db::{DbConnection, lower, now, write_transaction};
 use crate::regions::{Region, RegionCode};
 use crate::web::forms::FieldErrors;
+use crate::web::policy;
 
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = users)]
@@ -378,4 +379,72 @@ pub fn set_password(
 
 pub fn end_sessions(conn: &mut DbConnection, user_id: i32) -> QueryResult<usize> {
     diesel::delete(user_sessions::table.filter(user_sessions::user_id.eq(user_id))).execute(conn)
+}
+
+/// Validates and stores a user as the admin form would; errors name the offending field.
+pub fn add_user(
+    database: &crate::config::DatabaseUrl,
+    form: &super::forms::NewUserForm,
+    must_change_password: bool,
+) -> anyhow::Result<i32> {
+    let (input, password) = form.validate().map_err(|errors| {
+        anyhow::anyhow!(
+            "{}",
+            [
+                "username",
+                "full_name",
+                "phone",
+                "role",
+                "areas",
+                "password"
+            ]
+            .iter()
+            .filter_map(|f| errors.get(f).map(|e| format!("{f}: {e}")))
+            .collect::<Vec<_>>()
+            .join("; ")
+        )
+    })?;
+    let hash = crate::auth::password::hash(&password)?;
+    let mut conn = crate::db::establish(database)?;
+    match create(&mut conn, &input, &hash, must_change_password, None) {
+        Ok(id) => Ok(id),
+        Err(SaveError::Invalid(errors)) => anyhow::bail!(
+            "{}",
+            ["username", "areas"]
+                .iter()
+                .filter_map(|f| errors.get(f).map(|e| format!("{f}: {e}")))
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+        Err(SaveError::Db(e)) => Err(e.into()),
+    }
+}
+
+/// The field workers' roles as stored.
+pub fn field_roles() -> Vec<&'static str> {
+    policy::FIELD_WORKERS.iter().map(|r| r.as_str()).collect()
+}
+
+/// Active agents and kader assigned to a kelurahan: (id, "name (role)").
+pub fn field_workers_in(
+    conn: &mut DbConnection,
+    region_code: &str,
+) -> QueryResult<Vec<(i32, String)>> {
+    let rows: Vec<(i32, String, String)> = user_areas::table
+        .inner_join(users::table)
+        .filter(user_areas::region_code.eq(region_code))
+        .filter(users::role.eq_any(field_roles()))
+        .filter(users::disabled.eq(false))
+        .select((users::id, users::full_name, users::role))
+        .order(users::full_name)
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name, role)| {
+            (
+                id,
+                format!("{name} ({})", Role::parse(&role).map_or("", Role::label)),
+            )
+        })
+        .collect())
 }

@@ -16,9 +16,9 @@ use crate::regions::Region;
 use crate::web::forms::FieldErrors;
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
-use crate::web::{render, see_other, session};
+use crate::web::{policy, render, see_other, session};
 
-const ADMIN: Access = Access::Roles(&[Role::Admin]);
+const ADMIN: Access = policy::ADMINISTER;
 const PAGE_SIZE: i64 = 50;
 
 pub fn register(routes: &mut Routes) {

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::forms::VisitInput;
 use super::{Action, Outcome};
+use crate::activity::{ActivityDelta, bump_activity};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::schema::{households, members, users, visit_members, visits};
@@ -13,7 +14,6 @@ use crate::db::{DbConnection, now};
 use crate::households::Household;
 use crate::households::queries::{refresh_counts, visible};
 use crate::members::{MemberStatus, Segment};
-use crate::progress::queries::{ActivityDelta, bump_activity};
 use crate::reactivations::queries::{NewClaim, report};
 
 pub fn record(

@@ -14,13 +14,13 @@ use crate::error::AppError;
 use crate::households::Household;
 use crate::households::queries as household_queries;
 use crate::members::queries::{Member, for_household};
-use crate::members::routes::FIELD;
 use crate::members::{MemberStatus, Segment};
 use crate::reactivations::queries::pending_members;
 use crate::submissions::{self, Submitted};
 use crate::text_enum::{SelectOption, options};
 use crate::web::forms::{FieldErrors, pairs};
 use crate::web::page::Page;
+use crate::web::policy::RECORD_FIELDWORK as FIELD;
 use crate::web::routes::{Access, Routes};
 use crate::web::{render, see_other, session, today};
 

@@ -2,9 +2,11 @@
 
 pub mod assets;
 pub mod csrf;
+pub mod error_page;
 pub mod forms;
 pub mod logging;
 pub mod page;
+pub mod policy;
 pub mod routes;
 pub mod seal;
 pub mod security;

@@ -8,7 +8,7 @@ use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpMessage, HttpRequest};
 
 use crate::auth::CurrentUser;
-use crate::web::{assets, session};
+use crate::web::{assets, policy, session};
 
 pub struct UserBadge {
     pub full_name: String,
@@ -47,17 +47,9 @@ impl Page {
         let user = req.extensions().get::<CurrentUser>().map(|user| UserBadge {
             full_name: user.full_name.clone(),
             role_label: user.role.label(),
-            is_admin: user.role == crate::users::Role::Admin,
-            verifies: matches!(
-                user.role,
-                crate::users::Role::Admin | crate::users::Role::Supervisor
-            ),
-            reads_board: matches!(
-                user.role,
-                crate::users::Role::Admin
-                    | crate::users::Role::Supervisor
-                    | crate::users::Role::Office
-            ),
+            is_admin: policy::ADMINISTER.admits(user.role),
+            verifies: policy::VERIFY_CLAIMS.admits(user.role),
+            reads_board: policy::READ_BOARD.admits(user.role),
         });
         Self {
             user,

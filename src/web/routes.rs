@@ -6,41 +6,20 @@
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use actix_session::SessionExt;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::Method;
 use actix_web::middleware::{Next, from_fn};
-use actix_web::{Error, FromRequest, Handler, HttpMessage, Responder, guard, web};
+use actix_web::{
+    Error, FromRequest, Handler, HttpMessage, HttpRequest, HttpResponse, Responder, guard, web,
+};
+use futures_util::future::LocalBoxFuture;
 
-use crate::auth::{self, CurrentUser};
-use crate::db::Db;
+use crate::auth::CurrentUser;
+use crate::db::cache::DataVersion;
 use crate::error::AppError;
-use crate::users::Role;
+pub use crate::web::policy::Access;
 use crate::web::see_other;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Anyone; the user is not even looked up (health check, static files).
-    Public,
-    /// Anyone; the signed-in user is loaded if there is one (login page).
-    Guest,
-    /// Any signed-in user.
-    SignedIn,
-    /// Signed-in users with one of these roles.
-    Roles(&'static [Role]),
-}
-
-impl Access {
-    pub fn allows(self, role: Option<Role>) -> bool {
-        match (self, role) {
-            (Access::Public | Access::Guest, _) => true,
-            (Access::SignedIn, Some(_)) => true,
-            (Access::Roles(roles), Some(role)) => roles.contains(&role),
-            (_, None) => false,
-        }
-    }
-}
 
 /// One registered route, as the access-control test sees it.
 #[derive(Clone, Debug)]
@@ -52,6 +31,19 @@ pub struct RouteInfo {
 
 pub struct Routes {
     entries: Vec<(RouteInfo, actix_web::Route)>,
+}
+
+/// The user a request was sent by, once looked up (`None`: nobody is signed in).
+pub type Identified = LocalBoxFuture<'static, Result<Option<CurrentUser>, AppError>>;
+
+/// What the access check needs from sign-in: who sent a request (from its session, or a bearer
+/// token on the API), and the page that answers a form posted after its session expired. The
+/// app plugs `auth`'s in (`auth::gate::SIGN_IN`); the route table only asks, so that it sits
+/// below every module that registers routes.
+#[derive(Clone, Copy)]
+pub struct SignIn {
+    pub identify: fn(&ServiceRequest, Option<DataVersion>) -> Identified,
+    pub relogin: fn(&HttpRequest, &str, &[u8]) -> HttpResponse,
 }
 
 impl Default for Routes {
@@ -112,7 +104,7 @@ impl Routes {
     }
 
     /// Registers one resource per path, wrapped in the access check for its methods.
-    pub fn register(self, cfg: &mut web::ServiceConfig) {
+    pub fn register(self, cfg: &mut web::ServiceConfig, sign_in: SignIn) {
         let mut paths: Vec<&'static str> = Vec::new();
         let mut by_path: HashMap<&'static str, Vec<(RouteInfo, actix_web::Route)>> = HashMap::new();
         for (info, route) in self.entries {
@@ -134,7 +126,7 @@ impl Routes {
                 resource = resource.route(route);
             }
             let resource = resource.wrap(from_fn(move |req, next| {
-                enforce(Rc::clone(&policy), req, next)
+                enforce(Rc::clone(&policy), sign_in, req, next)
             }));
             cfg.service(resource);
         }
@@ -146,6 +138,7 @@ const PASSWORD_CHANGE_PATHS: &[&str] = &["/akun/password", "/logout"];
 
 async fn enforce(
     policy: Rc<HashMap<Method, Access>>,
+    sign_in: SignIn,
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
@@ -161,16 +154,9 @@ async fn enforce(
     if access == Access::Public {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
-    let Some(db) = req.app_data::<web::Data<Db>>().cloned() else {
+    let Some(db) = req.app_data::<web::Data<crate::db::Db>>().cloned() else {
         return Ok(req.error_response(AppError::internal("no database handle")));
     };
-    let session = req.get_session();
-    let bearer = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|t| t.trim().to_string());
     let is_api = req.path().starts_with("/api/");
     // Read before anything else of this request, so what is computed from later queries can
     // be kept under it (`db::cache`).
@@ -178,25 +164,7 @@ async fn enforce(
     if let Some(version) = version {
         req.extensions_mut().insert(version);
     }
-    let sessions = req
-        .app_data::<web::Data<auth::sessions::SessionCache>>()
-        .cloned();
-    let loaded = match bearer {
-        // Tokens are for reading the API; they never open the web pages.
-        Some(token) if is_api && method == Method::GET => {
-            db.run(move |conn| auth::tokens::load(conn, &token).map_err(AppError::from))
-                .await
-        }
-        _ => {
-            auth::sessions::current_user(
-                &db,
-                &session,
-                sessions.as_ref().map(|c| c.get_ref()),
-                version,
-            )
-            .await
-        }
-    };
+    let loaded = (sign_in.identify)(&req, version).await;
     let user = match loaded {
         Ok(user) => user,
         Err(err) => return Ok(req.error_response(err)),
@@ -231,7 +199,7 @@ async fn enforce(
             let mut req = req;
             let body = req.extract::<web::Bytes>().await.unwrap_or_default();
             let path = req.path().to_owned();
-            let response = crate::auth::routes::replay_login(req.request(), &path, &body);
+            let response = (sign_in.relogin)(req.request(), &path, &body);
             return Ok(req.into_response(response));
         }
         return Ok(req.error_response(AppError::Unauthorized));

@@ -7,7 +7,7 @@ use actix_session::{Session, SessionMiddleware};
 use actix_web::cookie::{Key, SameSite, time};
 
 use crate::config::SESSION_ABSOLUTE_HOURS;
-use crate::web::security::random_token;
+use crate::random::random_token;
 
 const CSRF_KEY: &str = "csrf";
 const LOGIN_TOKEN_KEY: &str = "sid";

@@ -27,10 +27,7 @@ impl Drop for TempUpload {
 fn new_upload(kind: &str) -> std::io::Result<(TempUpload, std::fs::File)> {
     let dir = std::env::temp_dir().join("pesiar-uploads");
     std::fs::create_dir_all(&dir)?;
-    let path = dir.join(format!(
-        "{kind}-{}.upload",
-        crate::web::security::random_hex(12)
-    ));
+    let path = dir.join(format!("{kind}-{}.upload", crate::random::random_hex(12)));
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]

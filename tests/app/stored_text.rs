@@ -208,7 +208,7 @@ fn check_csv(path: &str, body: &[u8]) -> usize {
     for record in reader.records() {
         for cell in record.unwrap().iter() {
             assert!(
-                !pesiar::progress::export::looks_like_formula(cell),
+                !pesiar::tabular::looks_like_formula(cell),
                 "{path}: CSV cell {cell:?} would run as a formula"
             );
             assert!(
@@ -266,7 +266,7 @@ fn check_xlsx(path: &str, body: &[u8]) -> usize {
         }
         let index: usize = between(cell, "<v>", "</v>").parse().unwrap();
         let text = &shared[index];
-        if pesiar::progress::export::looks_like_formula(text) {
+        if pesiar::tabular::looks_like_formula(text) {
             let style: usize = between(attrs, "s=\"", "\"").parse().unwrap_or(0);
             assert!(
                 xfs[style].contains("quotePrefix=\"1\""),

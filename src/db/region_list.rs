@@ -1,5 +1,6 @@
 //! Loads the Kemendagri region list (2025 edition, shipped gzipped in `data/regions/`) into an
-//! empty database, in batches inside one transaction.
+//! empty database, in batches inside one transaction. The list is reference data every database
+//! starts with, like its tables, so loading it is part of migrating and lives beside it.
 
 use std::io::Read;
 

@@ -1,0 +1,73 @@
+//! Who may do what: the access rule of a route (`Access`) and every role set of the application,
+//! named by what its members may do. The route table, the menu (`page::Page`), and handlers and
+//! queries that decide by role all ask these, so that a role set is written once.
+
+use crate::users::Role;
+
+/// Who may use a route (see `web::routes`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone; the user is not even looked up (health check, static files).
+    Public,
+    /// Anyone; the signed-in user is loaded if there is one (login page).
+    Guest,
+    /// Any signed-in user.
+    SignedIn,
+    /// Signed-in users with one of these roles.
+    Roles(&'static [Role]),
+}
+
+impl Access {
+    pub fn allows(self, role: Option<Role>) -> bool {
+        match (self, role) {
+            (Access::Public | Access::Guest, _) => true,
+            (Access::SignedIn, Some(_)) => true,
+            (Access::Roles(roles), Some(role)) => roles.contains(&role),
+            (_, None) => false,
+        }
+    }
+
+    /// Whether a signed-in user with this role passes.
+    pub fn admits(self, role: Role) -> bool {
+        self.allows(Some(role))
+    }
+}
+
+/// The field workers: agents and kader, the only ones who record visits and claims.
+pub const FIELD_WORKERS: &[Role] = &[Role::Agent, Role::Kader];
+
+/// Record households, members and visits.
+pub const RECORD_FIELDWORK: Access = Access::Roles(FIELD_WORKERS);
+/// Manage users, their locks and API tokens, and read who viewed a member's data.
+pub const ADMINISTER: Access = Access::Roles(&[Role::Admin]);
+/// See the whole country: no area filter in queries.
+pub const SEE_ALL_AREAS: Access = ADMINISTER;
+/// Import figures and roster files (on the web and the command line).
+pub const IMPORT_FILES: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+/// Confirm or reject field workers' reactivation claims.
+pub const VERIFY_CLAIMS: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+/// Accept or reject the possible moves a roster import held.
+pub const DECIDE_MOVES: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+/// Ask for a masked NIK in full (each time audited).
+pub const REVEAL_NIK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+/// Read the assignment board.
+pub const READ_BOARD: Access = Access::Roles(&[Role::Office, Role::Supervisor, Role::Admin]);
+/// Assign field workers to kelurahan and households to field workers.
+pub const ASSIGN_WORK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_workers_are_agents_and_kader() {
+        for role in Role::ALL {
+            assert_eq!(
+                RECORD_FIELDWORK.admits(role),
+                matches!(role, Role::Agent | Role::Kader)
+            );
+        }
+        assert!(!IMPORT_FILES.admits(Role::Office));
+        assert!(READ_BOARD.admits(Role::Office));
+    }
+}
