@@ -23,10 +23,13 @@ pub struct FigureRow {
 }
 
 /// A problem with one cell or row: reported per line so the file can be fixed and sent again.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     pub line: usize,
     pub column: String,
+    /// The cell as written (cut short), where one cell is at fault.
+    #[serde(default)]
+    pub value: String,
     pub message: String,
 }
 
@@ -35,7 +38,14 @@ impl RowError {
         Self {
             line,
             column: column.to_string(),
+            value: String::new(),
             message: message.into(),
         }
+    }
+
+    /// The same error naming the cell's value (at most 40 characters of it).
+    pub fn with_value(mut self, value: &str) -> Self {
+        self.value = value.trim().chars().take(40).collect();
+        self
     }
 }
