@@ -2,6 +2,7 @@
 //! (BPJS branch), optionally per segment — loaded from CSV or XLSX, and their roll-ups.
 
 pub mod parse;
+pub mod preview;
 pub mod routes;
 pub mod store;
 

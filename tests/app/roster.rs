@@ -550,21 +550,8 @@ async fn a_figures_file_sets_the_population_but_keeps_the_roster_counts() {
     let figures_file = format!(
         "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n{DAGO},{date},5000,4900,3900\n"
     );
-    let token = app.csrf_with(&spv).await;
-    let res = spv
-        .post(app.url("/data/impor"))
-        .multipart(
-            reqwest::multipart::Form::new()
-                .text("csrf_token", token)
-                .part(
-                    "berkas",
-                    reqwest::multipart::Part::bytes(figures_file.into_bytes())
-                        .file_name("angka.csv"),
-                ),
-        )
-        .send()
-        .await
-        .unwrap();
+    // Uploaded and applied ("Terapkan").
+    let res = crate::progress::upload(&app, &spv, "angka.csv", figures_file.into_bytes()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let row: (i32, i32, i32) = app
         .with_conn(move |conn| {
