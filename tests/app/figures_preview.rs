@@ -393,3 +393,33 @@ async fn a_new_upload_replaces_the_waiting_preview() {
     );
     assert_eq!(app.get_text(&second).await.0, StatusCode::OK);
 }
+
+/// The preview lives in the database: a second server on it shows and applies it (several
+/// processes may share one database behind a balancer).
+#[tokio::test]
+async fn another_server_on_the_same_database_applies_the_preview() {
+    let app = spawn_app().await;
+    app.sign_in_as("spv.dua", Role::Supervisor, &["32.73"])
+        .await;
+    let at = preview_of(
+        &app,
+        &app.client,
+        "dago.csv",
+        &format!("{HEADER}\n32.73.02.1004,2025-06-30,100,90,80\n"),
+    )
+    .await;
+    let db = pesiar::db::Db::connect(&app._database.url).unwrap();
+    // The database stays owned by the first server's `TestDatabase`; this one owns nothing.
+    let unowned =
+        crate::helpers::existing_sqlite_database(std::path::PathBuf::from("/nonexistent"));
+    let other = crate::helpers::spawn_with_key(db, unowned, false, app.key.clone());
+    let (status, html) = {
+        let res = other.get_with(&app.client, &at).await;
+        (res.status(), res.text().await.unwrap())
+    };
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains(">Terapkan</button>"));
+    let res = apply(&other, &app.client, &at).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(stored(&app).await.len(), 1);
+}
