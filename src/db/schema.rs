@@ -305,6 +305,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     roster_import_errors,
     member_history,
     roster_held_moves,
+    figure_previews,
+    figure_preview_chunks,
 );
 
 diesel::table! {
@@ -383,3 +385,26 @@ diesel::table! {
 
 diesel::joinable!(roster_held_moves -> roster_imports (import_id));
 diesel::joinable!(roster_held_moves -> members (member_id));
+
+diesel::table! {
+    figure_previews (id) {
+        id -> Integer,
+        preview_key -> Text,
+        user_id -> Integer,
+        file_name -> Text,
+        created_at -> Timestamp,
+        summary -> Text,
+        applied_summary -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    figure_preview_chunks (preview_id, seq) {
+        preview_id -> Integer,
+        seq -> Integer,
+        payload -> Text,
+    }
+}
+
+diesel::joinable!(figure_previews -> users (user_id));
+diesel::joinable!(figure_preview_chunks -> figure_previews (preview_id));

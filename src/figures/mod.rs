@@ -3,6 +3,7 @@
 
 pub mod derive;
 pub mod parse;
+pub mod preview;
 pub mod routes;
 pub mod store;
 
@@ -24,10 +25,13 @@ pub struct FigureRow {
 }
 
 /// A problem with one cell or row: reported per line so the file can be fixed and sent again.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RowError {
     pub line: usize,
     pub column: String,
+    /// The cell as written (cut short), where one cell is at fault.
+    #[serde(default)]
+    pub value: String,
     pub message: String,
 }
 
@@ -36,7 +40,14 @@ impl RowError {
         Self {
             line,
             column: column.to_string(),
+            value: String::new(),
             message: message.into(),
         }
+    }
+
+    /// The same error naming the cell's value (at most 40 characters of it).
+    pub fn with_value(mut self, value: &str) -> Self {
+        self.value = value.trim().chars().take(40).collect();
+        self
     }
 }

@@ -268,7 +268,7 @@ pub fn parse_rows(
                                 entry.2 = Some(n);
                             }
                         }
-                        Err(e) => errors.push(RowError::new(line, &names[col], e)),
+                        Err(e) => errors.push(RowError::new(line, &names[col], e).with_value(cell)),
                     }
                 }
                 Column::Ignored => {}
@@ -288,30 +288,28 @@ pub fn parse_rows(
                         "Bukan kode desa/kelurahan (contoh 32.73.02.1004 atau 3273021004): {:?}.",
                         required[0].chars().take(20).collect::<String>()
                     ),
-                ));
+                ).with_value(&required[0]));
                 None
             }
         };
         let date = match dates::parse(&required[1], today) {
             Ok(d) if d > today => {
-                errors.push(RowError::new(
-                    line,
-                    "tanggal",
-                    "Tanggal di masa depan tidak diterima.",
-                ));
+                errors.push(
+                    RowError::new(line, "tanggal", "Tanggal di masa depan tidak diterima.")
+                        .with_value(&required[1]),
+                );
                 None
             }
             Ok(d) if d < jkn_start => {
-                errors.push(RowError::new(
-                    line,
-                    "tanggal",
-                    "Tanggal sebelum JKN dimulai (2014).",
-                ));
+                errors.push(
+                    RowError::new(line, "tanggal", "Tanggal sebelum JKN dimulai (2014).")
+                        .with_value(&required[1]),
+                );
                 None
             }
             Ok(d) => Some(d),
             Err(message) => {
-                errors.push(RowError::new(line, "tanggal", message));
+                errors.push(RowError::new(line, "tanggal", message).with_value(&required[1]));
                 None
             }
         };
@@ -322,17 +320,20 @@ pub fn parse_rows(
                 Ok(n) => counts[i - 2] = n,
                 Err(e) => {
                     counts_ok = false;
-                    errors.push(RowError::new(line, name, e));
+                    errors.push(RowError::new(line, name, e).with_value(&required[i]));
                 }
             }
         }
         let [population, registered, active] = counts;
         if counts_ok && active > registered {
-            errors.push(RowError::new(
-                line,
-                "peserta_aktif",
-                "Peserta aktif melebihi peserta terdaftar.",
-            ));
+            errors.push(
+                RowError::new(
+                    line,
+                    "peserta_aktif",
+                    "Peserta aktif melebihi peserta terdaftar.",
+                )
+                .with_value(&required[4]),
+            );
         }
         if counts_ok && registered as f64 > population as f64 * REGISTERED_OVER_POPULATION {
             parsed.warnings.push(RowError::new(
@@ -358,11 +359,14 @@ pub fn parse_rows(
         if let (Some(code), Some(date)) = (&code, date)
             && !seen.insert((code.clone(), date))
         {
-            errors.push(RowError::new(
-                line,
-                "kode_wilayah",
-                "Wilayah dan tanggal ini sudah ada di baris sebelumnya.",
-            ));
+            errors.push(
+                RowError::new(
+                    line,
+                    "kode_wilayah",
+                    "Wilayah dan tanggal ini sudah ada di baris sebelumnya.",
+                )
+                .with_value(code),
+            );
         }
         if errors.len() == before
             && let (Some(region_code), Some(date)) = (code, date)

@@ -1,5 +1,7 @@
 //! Uploading a figures file (supervisors for their area, admins for all). The file is saved to a
-//! temporary file, read through `tabular` on a blocking thread, checked whole, and either imported whole or rejected with every problem listed.
+//! temporary file, read through `tabular` on a blocking thread and checked whole: refused with
+//! every problem listed, or kept as a preview (`preview`) that says what applying it would do,
+//! with one button that applies it.
 
 use actix_multipart::Multipart;
 use actix_session::Session;
@@ -11,7 +13,8 @@ use futures_util::TryStreamExt;
 
 use super::RowError;
 use super::parse::{ParsedFile, REQUIRED, parse_rows};
-use super::store::{self, ImportError};
+use super::preview::{self, Applied, Preview};
+use super::store;
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
@@ -25,10 +28,30 @@ const IMPORTERS: Access = crate::web::policy::IMPORT_FILES;
 /// Largest upload accepted (a national file on one date is about 5 MB).
 pub const MAX_UPLOAD_BYTES: u64 = 25 * 1024 * 1024;
 
+/// Errors listed on a page, at most (the count is whole).
+const SHOWN_ERRORS: usize = 100;
+/// About how many bytes of errors a page lists, so it stays under 14 KB however long they are.
+const SHOWN_ERROR_BYTES: usize = 8_000;
+
+/// The first errors, as many as a page shows.
+fn shown(errors: Vec<RowError>) -> Vec<RowError> {
+    let mut bytes = 0;
+    errors
+        .into_iter()
+        .take(SHOWN_ERRORS)
+        .take_while(|e| {
+            bytes += e.column.len() + e.value.len() + e.message.len() + 50;
+            bytes <= SHOWN_ERROR_BYTES
+        })
+        .collect()
+}
+
 pub fn register(routes: &mut Routes) {
     routes
         .get("/data/impor", IMPORTERS, form)
-        .post("/data/impor", IMPORTERS, upload);
+        .post("/data/impor", IMPORTERS, upload)
+        .get("/data/impor/pratinjau/{id}", IMPORTERS, show_preview)
+        .post("/data/impor/pratinjau/{id}/terapkan", IMPORTERS, apply);
 }
 
 #[derive(Template)]
@@ -37,23 +60,40 @@ struct ImportPage {
     page: Page,
     header: String,
     loaded: Vec<(NaiveDate, i64)>,
+    refusal: Refusal,
+}
+
+/// Why an upload was refused: the file's errors (the first `SHOWN_ERRORS` of them), or a
+/// problem with the upload itself.
+#[derive(Default)]
+struct Refusal {
     file_name: String,
+    rows_read: usize,
+    rows_clean: usize,
     errors: Vec<RowError>,
+    error_total: usize,
     problem: Option<String>,
+}
+
+impl Refusal {
+    fn problem(message: &str) -> Self {
+        Self {
+            problem: Some(message.to_string()),
+            ..Self::default()
+        }
+    }
 }
 
 async fn page(
     req: &HttpRequest,
     user: CurrentUser,
     db: &Db,
-    file_name: String,
-    errors: Vec<RowError>,
-    problem: Option<String>,
+    refusal: Refusal,
 ) -> Result<HttpResponse, AppError> {
     let loaded = db
         .run(move |conn| Ok(store::dates_loaded(conn, &user)?))
         .await?;
-    let status = if errors.is_empty() && problem.is_none() {
+    let status = if refusal.errors.is_empty() && refusal.problem.is_none() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -64,9 +104,7 @@ async fn page(
             page: Page::from_request(req),
             header: REQUIRED.join(","),
             loaded,
-            file_name,
-            errors,
-            problem,
+            refusal,
         },
     )
 }
@@ -76,7 +114,7 @@ async fn form(
     user: CurrentUser,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    page(&req, user, &db, String::new(), Vec::new(), None).await
+    page(&req, user, &db, Refusal::default()).await
 }
 
 /// The uploaded file, streamed to a temporary file within the size limit.
@@ -121,7 +159,6 @@ async fn upload(
     user: CurrentUser,
     mut multipart: Multipart,
     db: web::Data<Db>,
-    session: Session,
 ) -> Result<HttpResponse, AppError> {
     crate::web::csrf::verify_multipart(&req, &mut multipart).await?;
     let (file_name, file) = match receive(multipart).await {
@@ -131,61 +168,117 @@ async fn upload(
                 &req,
                 user,
                 &db,
-                String::new(),
-                Vec::new(),
-                Some("Pilih berkas CSV atau XLSX.".into()),
+                Refusal::problem("Pilih berkas CSV atau XLSX."),
             )
             .await;
         }
-        Err(problem) => {
-            return page(&req, user, &db, String::new(), Vec::new(), Some(problem)).await;
-        }
+        Err(problem) => return page(&req, user, &db, Refusal::problem(&problem)).await,
     };
-    let mut parsed = read_figures(file).await;
+    let parsed = read_figures(file).await;
     let actor = user.clone();
     let name = file_name.clone();
+    // Read and checked whole, nothing written but the preview itself.
     let outcome = db
-        .run(move |conn| {
-            // Every problem at once: the file's own, then the region checks on its valid rows.
-            let mut errors = std::mem::take(&mut parsed.errors);
-            errors.extend(store::region_errors(conn, &parsed.rows, Some(&actor))?);
-            if !errors.is_empty() {
-                errors.sort_by_key(|e| e.line);
-                return Ok(Err(errors));
-            }
-            parsed
-                .warnings
-                .extend(store::change_warnings(conn, &parsed.rows)?);
-            let notes = parsed.notes();
-            match store::import(conn, &parsed.rows, Some(&actor), &name) {
-                Ok(summary) => Ok(Ok((summary, notes))),
-                Err(ImportError::Rows(errors)) => Ok(Err(errors)),
-                Err(ImportError::App(e)) => Err(e),
-            }
+        .run(move |conn| match preview::check(conn, parsed, &actor)? {
+            Ok((summary, rows)) => Ok(Ok(preview::save(conn, &actor, &name, &summary, &rows)?)),
+            Err(refused) => Ok(Err(refused)),
         })
         .await?;
     match outcome {
-        Ok((summary, notes)) => {
-            let dates: Vec<String> = summary
-                .dates
-                .iter()
-                .map(|d| d.format("%d-%m-%Y").to_string())
-                .collect();
-            session::set_flash(
-                &session,
-                &format!(
-                    "{} baris dari {file_name} diimpor untuk tanggal {}{}.{notes}",
-                    summary.rows,
-                    dates.join(", "),
-                    if summary.replaced > 0 {
-                        format!(" (menggantikan {} baris lama)", summary.replaced)
-                    } else {
-                        String::new()
-                    }
-                ),
-            );
+        Ok(key) => Ok(see_other(&preview::path(&key))),
+        Err(preview::Refused {
+            errors,
+            rows_read,
+            rows_clean,
+        }) => {
+            let refusal = Refusal {
+                file_name,
+                rows_read,
+                rows_clean,
+                error_total: errors.len(),
+                errors: shown(errors),
+                problem: None,
+            };
+            page(&req, user, &db, refusal).await
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "figures/preview.html")]
+struct PreviewPage {
+    page: Page,
+    preview: Preview,
+    apply_path: String,
+    /// Errors found again at apply time (the file is no longer valid as it stands).
+    errors: Vec<RowError>,
+    error_total: usize,
+}
+
+impl PreviewPage {
+    fn percent(change: &preview::Change) -> String {
+        format!("{:+.1}%", change.percent).replace('.', ",")
+    }
+}
+
+async fn preview_page(
+    req: &HttpRequest,
+    db: &Db,
+    user: &CurrentUser,
+    key: String,
+    errors: Vec<RowError>,
+) -> Result<HttpResponse, AppError> {
+    let id = user.id;
+    let found = db
+        .run(move |conn| preview::find(conn, &key, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    render(
+        status,
+        &PreviewPage {
+            page: Page::from_request(req),
+            apply_path: format!("{}/terapkan", preview::path(&found.key)),
+            preview: found,
+            error_total: errors.len(),
+            errors: shown(errors),
+        },
+    )
+}
+
+async fn show_preview(
+    req: HttpRequest,
+    user: CurrentUser,
+    key: web::Path<String>,
+    db: web::Data<Db>,
+) -> Result<HttpResponse, AppError> {
+    preview_page(&req, &db, &user, key.into_inner(), Vec::new()).await
+}
+
+/// "Terapkan": imports the previewed rows once (a repeat answers as the first did).
+async fn apply(
+    req: HttpRequest,
+    user: CurrentUser,
+    key: web::Path<String>,
+    db: web::Data<Db>,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    let key = key.into_inner();
+    let actor = user.clone();
+    let for_apply = key.clone();
+    let outcome = db
+        .run(move |conn| preview::apply(conn, &for_apply, &actor))
+        .await?;
+    match outcome {
+        Applied::Done(answer) => {
+            session::set_flash(&session, &answer);
             Ok(see_other("/data/impor"))
         }
-        Err(errors) => page(&req, user, &db, file_name, errors, None).await,
+        Applied::Refused(errors) => preview_page(&req, &db, &user, key, errors).await,
+        Applied::Missing => Err(AppError::NotFound),
     }
 }

@@ -72,17 +72,19 @@ pub fn region_errors(
     let mut errors = Vec::new();
     for row in rows {
         if unknown.contains(&row.region_code) {
-            errors.push(RowError::new(
-                row.line,
-                "kode_wilayah",
-                "Kode desa/kelurahan tidak dikenal.",
-            ));
+            errors.push(
+                RowError::new(
+                    row.line,
+                    "kode_wilayah",
+                    "Kode desa/kelurahan tidak dikenal.",
+                )
+                .with_value(&row.region_code),
+            );
         } else if user.is_some_and(|u| !u.covers(&row.region_code)) {
-            errors.push(RowError::new(
-                row.line,
-                "kode_wilayah",
-                "Di luar wilayah Anda.",
-            ));
+            errors.push(
+                RowError::new(row.line, "kode_wilayah", "Di luar wilayah Anda.")
+                    .with_value(&row.region_code),
+            );
         }
     }
     Ok(errors)
@@ -92,9 +94,12 @@ pub fn region_errors(
 /// worth a second look before anyone trusts the new figures.
 const CHANGE_WORTH_A_LOOK: f64 = 0.2;
 
-/// Warnings for rows whose active members differ by more than 20% from the unit's latest
-/// earlier figures (one query per chunk of codes).
-pub fn change_warnings(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<Vec<RowError>> {
+/// For each row, its unit's latest earlier figures: (date, active members), one query per
+/// chunk of codes.
+pub fn previous_active(
+    conn: &mut DbConnection,
+    rows: &[FigureRow],
+) -> QueryResult<Vec<Option<(NaiveDate, i32)>>> {
     let mut codes: Vec<&str> = rows.iter().map(|r| r.region_code.as_str()).collect();
     codes.sort_unstable();
     codes.dedup();
@@ -112,38 +117,66 @@ pub fn change_warnings(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResu
             earlier.entry(code).or_default().push((date, active));
         }
     }
+    Ok(rows
+        .iter()
+        .map(|row| {
+            earlier.get(&row.region_code).and_then(|dates| {
+                dates
+                    .iter()
+                    .filter(|(d, _)| *d < row.date)
+                    .max_by_key(|(d, _)| *d)
+                    .copied()
+            })
+        })
+        .collect())
+}
+
+/// The share by which `active` differs from `before` (None when there was nothing before).
+pub fn change_of(before: i32, active: i64) -> Option<f64> {
+    (before > 0).then(|| (active as f64 - f64::from(before)) / f64::from(before))
+}
+
+/// Warnings for rows whose active members differ by more than 20% from the unit's latest
+/// earlier figures.
+pub fn change_warnings(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<Vec<RowError>> {
+    let previous = previous_active(conn, rows)?;
     let mut warnings = Vec::new();
-    for row in rows {
-        let previous = earlier.get(&row.region_code).and_then(|dates| {
-            dates
-                .iter()
-                .filter(|(d, _)| *d < row.date)
-                .max_by_key(|(d, _)| *d)
-        });
+    for (row, previous) in rows.iter().zip(previous) {
         if let Some((date, before)) = previous
-            && *before > 0
+            && let Some(change) = change_of(before, row.active)
+            && change.abs() > CHANGE_WORTH_A_LOOK
         {
-            let change = (row.active as f64 - f64::from(*before)) / f64::from(*before);
-            if change.abs() > CHANGE_WORTH_A_LOOK {
-                warnings.push(RowError::new(
-                    row.line,
-                    "peserta_aktif",
-                    format!(
-                        "Peserta aktif berubah {:+.0}% dari {before} per {} menjadi {}; periksa \
-                         angkanya.",
-                        change * 100.0,
-                        date.format("%d-%m-%Y"),
-                        row.active
-                    ),
-                ));
-            }
+            warnings.push(RowError::new(
+                row.line,
+                "peserta_aktif",
+                format!(
+                    "Peserta aktif berubah {:+.0}% dari {before} per {} menjadi {}; periksa \
+                     angkanya.",
+                    change * 100.0,
+                    date.format("%d-%m-%Y"),
+                    row.active
+                ),
+            ));
         }
     }
     Ok(warnings)
 }
 
-/// Imports checked rows. `user` is `None` for the command line (the whole country, no actor).
+/// Imports checked rows in a transaction of its own. `user` is `None` for the command line
+/// (the whole country, no actor).
 pub fn import(
+    conn: &mut DbConnection,
+    rows: &[FigureRow],
+    user: Option<&CurrentUser>,
+    file_name: &str,
+) -> Result<ImportSummary, ImportError> {
+    write_transaction(conn, |conn| import_in(conn, rows, user, file_name))
+}
+
+/// Imports checked rows inside the caller's transaction (the command line's own, or a web
+/// apply's `submissions::once`): the regions and the user's scope are checked again here, so
+/// what is written is what the database allows now.
+pub fn import_in(
     conn: &mut DbConnection,
     rows: &[FigureRow],
     user: Option<&CurrentUser>,
@@ -155,7 +188,7 @@ pub fn import(
     }
     let dates: BTreeSet<NaiveDate> = rows.iter().map(|r| r.date).collect();
     let at = now();
-    let summary = write_transaction(conn, |conn| -> Result<ImportSummary, ImportError> {
+    {
         let replaced = delete_units(conn, rows)?;
         // Where a roster gave registered/active for a date, the file gives only the population.
         let from_roster: std::collections::HashSet<(String, NaiveDate)> = figures::table
@@ -233,8 +266,7 @@ pub fn import(
             dates: dates.iter().copied().collect(),
             replaced,
         })
-    })?;
-    Ok(summary)
+    }
 }
 
 /// How many of the file's (unit, date) pairs already have figures from a file (what an import

@@ -75,6 +75,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/progres/{code}/tugaskan", MANAGERS),
     ("GET", "/data/impor", MANAGERS),
     ("POST", "/data/impor", MANAGERS),
+    ("GET", "/data/impor/pratinjau/{id}", MANAGERS),
+    ("POST", "/data/impor/pratinjau/{id}/terapkan", MANAGERS),
     ("GET", "/data/roster", MANAGERS),
     ("POST", "/data/roster", MANAGERS),
     ("GET", "/data/roster/{id}", MANAGERS),

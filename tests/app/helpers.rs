@@ -318,6 +318,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// A second server on another server's database: its pool, not a new one.
+    pub fn sharing(mut self, db: Db) -> Self {
+        self.pool = Some(db);
+        self
+    }
+
     /// A database server that cannot be reached: nothing listens on port 1, so every
     /// connection attempt fails (the test database is still made, and kept unused).
     pub fn with_database_down(mut self) -> Self {

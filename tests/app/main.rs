@@ -12,6 +12,7 @@ mod csrf;
 mod exit;
 mod fieldwork;
 mod figures_files;
+mod figures_preview;
 mod forms;
 mod headers;
 mod health;

@@ -39,13 +39,44 @@ fn spread(codes: &[String], date: &str, population: i64, registered: i64, active
     csv
 }
 
+/// Uploads a figures file and, when it is shown as a preview, applies it ("Terapkan"):
+/// the answer to the apply, or to the upload when it was refused.
 pub async fn upload(
     app: &TestApp,
     client: &reqwest::Client,
     name: &str,
     body: Vec<u8>,
 ) -> reqwest::Response {
+    let res = preview(app, client, name, body).await;
+    if res.status() != StatusCode::SEE_OTHER {
+        return res;
+    }
+    let at = crate::helpers::location(&res);
+    if !at.starts_with("/data/impor/pratinjau/") {
+        return res;
+    }
+    apply(app, client, &at).await
+}
+
+/// Uploads a figures file: a preview (303 to its page) or a refusal; nothing imported.
+pub async fn preview(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    body: Vec<u8>,
+) -> reqwest::Response {
     app.upload(client, "/data/impor", &[], name, body).await
+}
+
+/// Presses "Terapkan" on the preview at `at`.
+pub async fn apply(app: &TestApp, client: &reqwest::Client, at: &str) -> reqwest::Response {
+    let token = app.csrf_with(client).await;
+    client
+        .post(app.url(&format!("{at}/terapkan")))
+        .form(&[("csrf_token", token)])
+        .send()
+        .await
+        .unwrap()
 }
 
 /// Kota Bandung, June 2025: coverage 99.2%, keaktifan 79.96% — just below the bar.

@@ -532,6 +532,7 @@ async fn a_figures_file_sets_the_population_but_keeps_the_roster_counts() {
     let figures_file = format!(
         "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n{DAGO},{date},5000,4900,3900\n"
     );
+    // Uploaded and applied ("Terapkan").
     let res = crate::progress::upload(&app, &spv, "angka.csv", figures_file.into_bytes()).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     let row: (i32, i32, i32) = app

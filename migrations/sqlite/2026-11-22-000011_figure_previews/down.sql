@@ -1,0 +1,2 @@
+DROP TABLE figure_preview_chunks;
+DROP TABLE figure_previews;
