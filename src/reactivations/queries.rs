@@ -4,7 +4,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 pub use super::settle::Decision;
-use super::settle::{DecidedVia, OPEN_CLAIM, OpenClaim, settle};
+use super::settle::{DecidedVia, OpenClaim, settle};
 use super::{ClaimCounts, ClaimKind, ClaimState};
 use crate::audit;
 use crate::auth::CurrentUser;
@@ -186,7 +186,7 @@ pub fn decide(
         let q = reactivations::table
             .filter(reactivations::id.eq_any(ids))
             .filter(reactivations::state.eq(ClaimState::Reported.as_str()))
-            .select(OPEN_CLAIM)
+            .select(OpenClaim::as_select())
             .into_boxed();
         if user.sees_everything() {
             q.load(conn)?

@@ -47,7 +47,8 @@ impl DecidedVia<'_> {
 }
 
 /// A claim still waiting, as settling it needs it.
-#[derive(Queryable, Debug)]
+#[derive(Queryable, Selectable, Debug)]
+#[diesel(table_name = reactivations)]
 pub struct OpenClaim {
     pub id: i32,
     pub member_id: i32,
@@ -57,24 +58,6 @@ pub struct OpenClaim {
     pub reported_by: i32,
     pub flagged_on: Option<NaiveDate>,
 }
-
-type OpenClaimColumns = (
-    reactivations::id,
-    reactivations::member_id,
-    reactivations::segment,
-    reactivations::region_code,
-    reactivations::reported_by,
-    reactivations::flagged_on,
-);
-
-pub const OPEN_CLAIM: OpenClaimColumns = (
-    reactivations::id,
-    reactivations::member_id,
-    reactivations::segment,
-    reactivations::region_code,
-    reactivations::reported_by,
-    reactivations::flagged_on,
-);
 
 /// Records the decision on a waiting claim: its state, who decided and why, the counters of
 /// its kelurahan and reporter, and the audit entry. Making the member active is the caller's
@@ -161,7 +144,7 @@ pub fn settle_by_roster(
             .filter(reactivations::member_id.eq_any(active))
             .filter(reactivations::state.eq(reported))
             .filter(reactivations::reported_on.le(extract))
-            .select(OPEN_CLAIM)
+            .select(OpenClaim::as_select())
             .load(conn)?
     };
     for claim in &to_confirm {
@@ -180,7 +163,7 @@ pub fn settle_by_roster(
             .filter(reactivations::state.eq(reported))
             .filter(reactivations::flagged_on.is_null())
             .filter(reactivations::reported_on.le(extract - Duration::days(FLAG_AFTER_DAYS)))
-            .select(OPEN_CLAIM)
+            .select(OpenClaim::as_select())
             .load(conn)?
     };
     for claim in &to_flag {
