@@ -34,6 +34,7 @@ pub fn routes() -> Routes {
     crate::roster::routes::register(&mut routes);
     crate::users::routes::register(&mut routes);
     crate::auth::token_routes::register(&mut routes);
+    crate::contributions::routes::register(&mut routes);
     routes
 }
 

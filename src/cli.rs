@@ -84,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         action: TokenCommand,
     },
+    /// The dated rules of contributions, arrears, REHAB and denda (as /admin/iuran).
+    Config {
+        #[command(subcommand)]
+        action: crate::contributions::command::ConfigCommand,
+    },
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup { file: std::path::PathBuf },
 }
@@ -267,6 +272,13 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                 errors.as_deref(),
                 as_user.as_deref(),
             )
+        }
+        Command::Config { action } => {
+            let config = cli.options.config("pesiar.db", true)?;
+            ensure_exists(&config.database)?;
+            db::migrate(&config.database)?;
+            let mut conn = db::establish(&config.database)?;
+            crate::contributions::command::run(&mut conn, action)
         }
         Command::Token { action } => {
             let config = cli.options.config("pesiar.db", true)?;

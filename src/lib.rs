@@ -10,6 +10,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
+pub mod contributions;
 pub mod db;
 pub mod demo;
 pub mod demo_data;

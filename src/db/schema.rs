@@ -279,8 +279,20 @@ diesel::joinable!(household_assignments -> households (household_id));
 diesel::joinable!(household_assignments -> users (user_id));
 diesel::joinable!(field_activity -> users (user_id));
 
+diesel::table! {
+    contribution_rules (rule, valid_from) {
+        rule -> Text,
+        valid_from -> Date,
+        value -> BigInt,
+        basis -> Text,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
+    contribution_rules,
     regions,
     users,
     user_areas,

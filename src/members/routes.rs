@@ -424,6 +424,8 @@ struct ShowPage {
     history: Vec<crate::visits::queries::MemberVisitRow>,
     claims: Vec<crate::reactivations::queries::ClaimRow>,
     roster: Vec<super::history::HistoryRow>,
+    /// What coming back costs, for a mandiri member.
+    costs: Option<crate::contributions::panel::Panel>,
 }
 
 async fn show(
@@ -471,15 +473,24 @@ async fn member_page(
     revealed: bool,
 ) -> Result<HttpResponse, AppError> {
     let member_id = member.id;
-    let (history, claims, roster) = db
+    let day = crate::web::today();
+    let (history, claims, roster, rules) = db
         .run(move |conn| {
             Ok((
                 crate::visits::queries::for_member(conn, member_id)?,
                 crate::reactivations::queries::for_member(conn, member_id)?,
                 super::history::history_of(conn, member_id)?,
+                crate::contributions::queries::rules_on(conn, day)?,
             ))
         })
         .await?;
+    let costs = crate::contributions::panel::for_member(
+        &rules,
+        member.segment,
+        member.class,
+        req.query_string(),
+        day,
+    );
     let nik_sex_mismatch = member
         .nik
         .as_deref()
@@ -498,6 +509,7 @@ async fn member_page(
             history,
             claims,
             roster,
+            costs,
         },
     )
 }

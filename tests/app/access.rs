@@ -42,6 +42,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/admin/pengguna/{id}/nonaktifkan", ADMIN),
     ("POST", "/admin/pengguna/{id}/aktifkan", ADMIN),
     ("POST", "/admin/pengguna/{id}/kata-sandi", ADMIN),
+    ("GET", "/admin/iuran", ADMIN),
+    ("POST", "/admin/iuran", ADMIN),
     ("GET", "/admin/kunci", ADMIN),
     ("POST", "/admin/kunci/buka", ADMIN),
     ("GET", "/admin/token", ADMIN),

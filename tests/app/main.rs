@@ -8,6 +8,7 @@ mod auth_signin;
 mod browser;
 mod cli;
 mod contrast;
+mod contributions;
 mod csrf;
 mod exit;
 mod fieldwork;
