@@ -346,26 +346,6 @@ pub fn worklist_in(
         .collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::parse_rt_rw_query;
-
-    #[test]
-    fn reads_rt_rw_queries() {
-        assert_eq!(
-            parse_rt_rw_query("3/5"),
-            Some(("003".into(), Some("005".into())))
-        );
-        assert_eq!(
-            parse_rt_rw_query("RT 3 RW 12"),
-            Some(("003".into(), Some("012".into())))
-        );
-        assert_eq!(parse_rt_rw_query("rt 7"), Some(("007".into(), None)));
-        assert_eq!(parse_rt_rw_query("Jl. Dago"), None);
-        assert_eq!(parse_rt_rw_query("12"), None);
-    }
-}
-
 /// Of these households (id, kelurahan), those in a kelurahan a roster has covered but none of
 /// whose members any roster listed: the field found them, BPJS does not know them.
 pub fn not_in_roster(
@@ -407,4 +387,24 @@ pub fn not_in_roster(
         .into_iter()
         .filter(|id| !listed.contains(id))
         .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_rt_rw_query;
+
+    #[test]
+    fn reads_rt_rw_queries() {
+        assert_eq!(
+            parse_rt_rw_query("3/5"),
+            Some(("003".into(), Some("005".into())))
+        );
+        assert_eq!(
+            parse_rt_rw_query("RT 3 RW 12"),
+            Some(("003".into(), Some("012".into())))
+        );
+        assert_eq!(parse_rt_rw_query("rt 7"), Some(("007".into(), None)));
+        assert_eq!(parse_rt_rw_query("Jl. Dago"), None);
+        assert_eq!(parse_rt_rw_query("12"), None);
+    }
 }
