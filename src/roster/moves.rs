@@ -150,6 +150,8 @@ impl HeldMove {
                 Some(r) => Some(InactiveReason::parse(r)?),
                 None => None,
             },
+            // Held rows are of members matched already; the member's id is checked again.
+            id_damaged: false,
         })
     }
 

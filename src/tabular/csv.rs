@@ -24,8 +24,11 @@ pub(super) struct CsvRows<R> {
     consumed: u64,
     rows: usize,
     limits: Limits,
-    /// The first field holds the row's line number (a converted spreadsheet), not data.
+    /// The first field holds the row's line number (a converted spreadsheet), not data, and
+    /// after it the columns that held numbers (`12:0:9`).
     numbered: bool,
+    /// The columns of the row last read that were number cells in the spreadsheet.
+    numeric: Vec<usize>,
     done: bool,
 }
 
@@ -47,12 +50,17 @@ impl<R: Read> CsvRows<R> {
             rows: 0,
             limits,
             numbered,
+            numeric: Vec::new(),
             done: false,
         }
     }
 
     pub(super) fn consumed(&self) -> u64 {
         self.consumed
+    }
+
+    pub(super) fn numeric(&self) -> &[usize] {
+        &self.numeric
     }
 
     pub(super) fn next_row(&mut self) -> Option<Result<Row, String>> {
@@ -157,11 +165,20 @@ impl<R: Read> CsvRows<R> {
             })?;
             cells.push(text.trim().to_string());
         }
+        self.numeric.clear();
         let line = if self.numbered && !cells.is_empty() {
-            let number = cells.remove(0);
-            number
-                .parse::<usize>()
-                .map_err(|_| "Berkas hasil konversi XLSX rusak.".to_string())?
+            let first = cells.remove(0);
+            let mut parts = first.split(':');
+            let broken = || "Berkas hasil konversi XLSX rusak.".to_string();
+            let line = parts
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(broken)?;
+            for column in parts {
+                self.numeric
+                    .push(column.parse::<usize>().map_err(|_| broken())?);
+            }
+            line
         } else {
             line
         };

@@ -81,6 +81,17 @@ impl Limits {
     }
 }
 
+/// A header cell as compared with the names a column goes by: lower case, runs of anything but
+/// letters and digits as one `_` (`No. Kartu JKN` is `no_kartu_jkn`).
+pub fn header_key(name: &str) -> String {
+    name.trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
 /// One row of a file: its physical line (the spreadsheet's row number) and its cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -191,6 +202,13 @@ impl Table {
     /// The next row; `None` after the last one or after an error.
     pub fn next_row(&mut self) -> Option<Result<Row, String>> {
         self.rows.next_row()
+    }
+
+    /// The columns of the row last returned that were number cells in a spreadsheet (XLSX
+    /// only; a CSV has text cells). A number cell keeps 15 significant digits, so a long
+    /// identifier read from one may have lost its last digits.
+    pub fn numeric_cells(&self) -> &[usize] {
+        self.rows.numeric()
     }
 
     /// Per mille of the file read.
@@ -328,6 +346,11 @@ mod tests {
             .collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].cells, ["kode", "12"]);
+        let mut table = Table::open(&path, Limits::FIGURES).unwrap();
+        table.next_row();
+        assert_eq!(table.numeric_cells(), [1]);
+        table.next_row();
+        assert!(table.numeric_cells().is_empty());
         assert_eq!((rows[1].line, rows[1].cells[2].as_str()), (5, "jauh"));
     }
 

@@ -23,6 +23,7 @@ mod progress;
 mod regions;
 mod roster;
 mod roster_moves;
+mod roster_real;
 mod storage;
 mod tokens;
 mod users_admin;
