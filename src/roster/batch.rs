@@ -347,9 +347,10 @@ pub(super) fn apply_batch(
                 if newer && e.status_differs(row) {
                     outcome.members_changed += 1;
                 }
-                if !newer || e.last_seen.is_none() || e.status_differs(row) {
-                    history.push((e.id, row));
-                }
+                // Every extract listing the member is kept ("seen in extract D"), changed or
+                // not: the status on a date is the latest extract on or before it, and an
+                // older extract imported later knows where it stands among the others.
+                history.push((e.id, row));
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use pesiar::db::schema::{audit_log, members};
+use pesiar::db::schema::{audit_log, member_history, members};
 
 use crate::fieldwork::nik;
 use crate::helpers::{TestApp, spawn_app};
@@ -357,4 +357,76 @@ fn run_cli(app: &TestApp, file: &std::path::Path, date: NaiveDate) -> std::proce
         .args(["--tanggal", &date.to_string()])
         .output()
         .unwrap()
+}
+
+#[tokio::test]
+async fn an_older_extract_never_sets_members_back() {
+    let app = spawn_app().await;
+    let spv = supervisor(&app, "spv.urutan", &["32.73.02"]).await;
+    let people: Vec<String> = (0..4)
+        .map(|i| nik("327302", 9, 9, 80, false, 60 + i))
+        .collect();
+    let extract = |inactive: usize, segment: &str| {
+        let mut out = format!("{HEADER}\n");
+        for (i, n) in people.iter().enumerate() {
+            let status = if i < inactive { "NON AKTIF" } else { "AKTIF" };
+            out.push_str(&format!(
+                "{n};;Warga {};L;09-09-1980;{DAGO};1;1;Jl. Urut;;{segment};3;{status};\n",
+                ["Satu", "Dua", "Tiga", "Empat"][i]
+            ));
+        }
+        out.into_bytes()
+    };
+    let (nov1, nov15, dec2) = (day(40), day(25), day(8));
+    import(&app, &spv, "2026-11-01.csv", nov1, extract(0, "PBPU")).await;
+    // The newest extract: unchanged from 11-01.
+    import(&app, &spv, "2026-12-02.csv", dec2, extract(0, "PBPU")).await;
+    // An older one, imported last: two members inactive, all in another segment then.
+    let (_, html) = import(&app, &spv, "2026-11-15.csv", nov15, extract(2, "BP")).await;
+    assert!(
+        html.contains("<dt>Peserta berubah status/segmen</dt><dd>0</dd>"),
+        "{html}"
+    );
+    let now: Vec<(String, String)> = app
+        .with_conn(|conn| {
+            members::table
+                .order(members::id)
+                .select((members::status, members::segment))
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(
+        now.iter().all(|(s, g)| s == "aktif" && g == "pbpu"),
+        "members stay as of the newest extract: {now:?}"
+    );
+    let first: i32 = app
+        .with_conn(|conn| {
+            members::table
+                .order(members::id)
+                .select(members::id)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    let on = |d: NaiveDate| {
+        app.with_conn(move |conn| {
+            pesiar::members::history::status_on(conn, first, d)
+                .unwrap()
+                .unwrap()
+        })
+    };
+    assert_eq!(on(nov1).await, ("aktif".into(), "pbpu".into()));
+    assert_eq!(on(nov15).await, ("nonaktif".into(), "bp".into()));
+    assert_eq!(
+        on(nov15 + chrono::Duration::days(3)).await,
+        ("nonaktif".into(), "bp".into())
+    );
+    assert_eq!(on(dec2).await, ("aktif".into(), "pbpu".into()));
+    assert_eq!(on(day(0)).await, ("aktif".into(), "pbpu".into()));
+    // One history row for each extract that listed each member.
+    let history: i64 = app
+        .with_conn(|conn| member_history::table.count().get_result(conn).unwrap())
+        .await;
+    assert_eq!(history, 3 * 4);
 }
