@@ -292,6 +292,13 @@ fn run_inner(
         written?;
         read
     })?;
+    if progress.rows_read == 0 {
+        return Err(
+            "Berkas hanya berisi baris judul, tanpa satu pun baris data; tidak ada yang diimpor. \
+             Periksa apakah berkas yang diunggah sudah benar."
+                .into(),
+        );
+    }
     progress.permille = 1000;
     tally.remove(&held);
     write_transaction(conn, |conn| {
@@ -387,6 +394,8 @@ fn read_chunks(
     let mut tally = Tally::default();
     // Members seen so far: a member listed twice counts once.
     let mut seen = SeenMembers::default();
+    // Whether a row had fewer cells than the header (a writer leaving out empty last cells).
+    let mut short_rows = false;
     let empty = || match used.try_recv() {
         Ok(mut chunk) => {
             chunk.rows.clear();
@@ -418,6 +427,20 @@ fn read_chunks(
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }
+            // The last record without a line break after it, short of cells when every row
+            // before was whole: the file was cut off while it was saved or copied. Nothing of
+            // it is applied from here on.
+            let short = cells.len() < header.width;
+            if short && !short_rows && source.last_row_unterminated() {
+                return Err(format!(
+                    "Baris {line} terpotong: {} dari {} kolom, tanpa akhir baris. Berkas \
+                     tampaknya tidak lengkap (terpotong saat disimpan atau disalin); impor \
+                     dihentikan. Unggah berkas yang utuh.",
+                    cells.len(),
+                    header.width
+                ));
+            }
+            short_rows |= short;
             chunk.rows_read += 1;
             let warned_before = chunk.warnings.len();
             match check(

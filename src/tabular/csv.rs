@@ -29,6 +29,10 @@ pub(super) struct CsvRows<R> {
     numbered: bool,
     /// The columns of the row last read that were number cells in the spreadsheet.
     numeric: Vec<usize>,
+    /// The last byte consumed, and whether the row last read ended the file without a line
+    /// break after it.
+    last_byte: u8,
+    unterminated: bool,
     done: bool,
 }
 
@@ -51,6 +55,8 @@ impl<R: Read> CsvRows<R> {
             limits,
             numbered,
             numeric: Vec::new(),
+            last_byte: b'\n',
+            unterminated: false,
             done: false,
         }
     }
@@ -61,6 +67,10 @@ impl<R: Read> CsvRows<R> {
 
     pub(super) fn numeric(&self) -> &[usize] {
         &self.numeric
+    }
+
+    pub(super) fn unterminated(&self) -> bool {
+        self.unterminated
     }
 
     pub(super) fn next_row(&mut self) -> Option<Result<Row, String>> {
@@ -93,6 +103,9 @@ impl<R: Read> CsvRows<R> {
     fn advance(&mut self, n: usize) {
         let taken = &self.buf[self.start..self.start + n];
         self.lines += taken.iter().filter(|b| **b == b'\n').count() as u64;
+        if let Some(last) = taken.last() {
+            self.last_byte = *last;
+        }
         self.start += n;
         self.consumed += n as u64;
     }
@@ -135,6 +148,9 @@ impl<R: Read> CsvRows<R> {
                 ReadRecordResult::End => return Ok(None),
             }
         }
+        // A record is ended by its line break, or by the end of the input (nothing left).
+        self.unterminated =
+            !matches!(self.last_byte, b'\n' | b'\r') && self.start == self.end && self.eof;
         if nends > self.limits.columns + usize::from(self.numbered) {
             return Err(too_many_columns(line, &self.limits));
         }

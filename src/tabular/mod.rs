@@ -211,6 +211,12 @@ impl Table {
         self.rows.numeric()
     }
 
+    /// Whether the row last returned ended the file without a line break: the last record of
+    /// a file cut off while it was written or copied, when it has fewer cells than expected.
+    pub fn last_row_unterminated(&self) -> bool {
+        self.rows.unterminated()
+    }
+
     /// Per mille of the file read.
     pub fn permille(&self) -> i32 {
         (self.rows.consumed() * 1000 / self.size.max(1)).min(1000) as i32
@@ -331,6 +337,22 @@ mod tests {
     }
 
     #[test]
+    fn a_last_record_without_a_line_break_is_told_apart() {
+        let mut table = Table::from_csv(b"a,b\n1,2\n3".to_vec(), Limits::FIGURES).unwrap();
+        table.next_row();
+        assert!(!table.last_row_unterminated());
+        table.next_row();
+        assert!(!table.last_row_unterminated());
+        assert_eq!(table.next_row().unwrap().unwrap().cells, ["3"]);
+        assert!(table.last_row_unterminated());
+        let mut table = Table::from_csv(b"a,b\r\n1,2\r\n".to_vec(), Limits::FIGURES).unwrap();
+        table.next_row();
+        table.next_row();
+        assert!(!table.last_row_unterminated());
+        assert!(table.next_row().is_none());
+    }
+
+    #[test]
     fn an_xlsx_is_streamed_with_its_row_numbers() {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
@@ -351,6 +373,7 @@ mod tests {
         assert_eq!(table.numeric_cells(), [1]);
         table.next_row();
         assert!(table.numeric_cells().is_empty());
+        assert!(!table.last_row_unterminated());
         assert_eq!((rows[1].line, rows[1].cells[2].as_str()), (5, "jauh"));
     }
 

@@ -1,14 +1,18 @@
 //! The BPJS roster as it really arrives: identifiers Excel damaged (number cells keep 15
 //! significant digits, CSV re-saves write scientific notation), apostrophe-prefixed NIKs,
-//! serial-number birth dates, headers partly renamed.
+//! serial-number birth dates, headers partly renamed, extracts imported out of date order,
+//! and files that are empty or cut off.
+
+use std::time::Duration;
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use pesiar::db::schema::{audit_log, member_history, members};
+use pesiar::db::schema::{audit_log, member_history, members, roster_imports};
+use reqwest::StatusCode;
 
 use crate::fieldwork::nik;
-use crate::helpers::{TestApp, spawn_app};
-use crate::roster::{HEADER, day, import, supervisor};
+use crate::helpers::{TestApp, location, spawn_app};
+use crate::roster::{HEADER, day, import, supervisor, upload};
 
 const DAGO: &str = "32.73.02.1004";
 
@@ -429,4 +433,93 @@ async fn an_older_extract_never_sets_members_back() {
         .with_conn(|conn| member_history::table.count().get_result(conn).unwrap())
         .await;
     assert_eq!(history, 3 * 4);
+}
+
+/// Uploads a roster that must fail; returns the failed import's page text.
+async fn import_fails(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    body: Vec<u8>,
+) -> String {
+    let res = upload(app, client, name, &day(1).to_string(), body).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER, "upload {name}");
+    let page = location(&res);
+    for _ in 0..200 {
+        let html = app.get_with(client, &page).await.text().await.unwrap();
+        if !html.contains("Berjalan:") {
+            assert!(html.contains("<strong>Gagal</strong>"), "{name}: {html}");
+            assert!(!html.contains("Selesai"), "{name}: {html}");
+            return html;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("import {name} did not finish");
+}
+
+async fn counts(app: &TestApp) -> (i64, i64, Vec<String>) {
+    app.with_conn(|conn| {
+        use pesiar::db::schema::figures;
+        (
+            members::table.count().get_result(conn).unwrap(),
+            figures::table.count().get_result(conn).unwrap(),
+            roster_imports::table
+                .order(roster_imports::id)
+                .select(roster_imports::state)
+                .load(conn)
+                .unwrap(),
+        )
+    })
+    .await
+}
+
+#[tokio::test]
+async fn an_empty_or_cut_off_roster_is_refused() {
+    let app = spawn_app().await;
+    let spv = supervisor(&app, "spv.kosong", &["32.73.02"]).await;
+
+    // Only the header row.
+    let html = import_fails(
+        &app,
+        &spv,
+        "judul-saja.csv",
+        format!("{HEADER}\n").into_bytes(),
+    )
+    .await;
+    assert!(html.contains("hanya berisi baris judul"), "{html}");
+    assert_eq!(counts(&app).await, (0, 0, vec!["gagal".to_string()]));
+
+    // The last record cut off in the middle, without a line break after it.
+    let a = nik("327302", 6, 6, 96, false, 71);
+    let b = nik("327302", 7, 7, 97, true, 72);
+    let body = format!(
+        "{HEADER}\n{a};;Ani;L;06-06-1996;{DAGO};1;1;Jl. Potong;;PBPU;3;AKTIF;\n\
+         {b};;Bunga;P;07-07-1997;{DAGO};1;1;Jl. Pot"
+    );
+    let html = import_fails(&app, &spv, "terpotong.csv", body.into_bytes()).await;
+    assert!(html.contains("Baris 3 terpotong"), "{html}");
+    let (members, figures, states) = counts(&app).await;
+    assert_eq!((members, figures), (0, 0), "nothing of the file is written");
+    assert_eq!(states, ["gagal", "gagal"]);
+
+    // A last record without a line break but whole is a whole file.
+    let body = format!("{HEADER}\n{a};;Ani;L;06-06-1996;{DAGO};1;1;Jl. Utuh;;PBPU;3;AKTIF;");
+    let (_, html) = import(&app, &spv, "utuh.csv", day(1), body.into_bytes()).await;
+    assert!(html.contains("<dt>Peserta baru</dt><dd>1</dd>"), "{html}");
+    // So is one written by a program that leaves empty last cells out of every row.
+    let body = format!(
+        "{HEADER}\n{a};;Ani;L;06-06-1996;{DAGO};1;1;Jl. Utuh;;PBPU;3;AKTIF\n\
+         {b};;Bunga;P;07-07-1997;{DAGO};1;1;Jl. Utuh;;PBPU;3;AKTIF"
+    );
+    let (_, html) = import(&app, &spv, "pendek.csv", day(1), body.into_bytes()).await;
+    assert!(html.contains("<dt>Peserta baru</dt><dd>1</dd>"), "{html}");
+
+    // The command line: a failure, with the reason, and an exit code that says so.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("kosong.csv");
+    std::fs::write(&file, format!("{HEADER}\n")).unwrap();
+    let out = run_cli(&app, &file, day(1));
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("hanya berisi baris judul"), "{stderr}");
 }
