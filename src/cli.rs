@@ -526,6 +526,25 @@ fn import_roster(
             p.rows_held
         );
     }
+    if p.rows_warned > 0 {
+        println!(
+            "{} baris diimpor dengan peringatan ({}): nomor yang rusak oleh lembar kerja tidak \
+             dipakai.",
+            p.rows_warned,
+            crate::roster::read::DAMAGED
+        );
+    }
+    let ignored: String = {
+        use crate::db::schema::roster_imports;
+        use diesel::prelude::*;
+        roster_imports::table
+            .find(import_id)
+            .select(roster_imports::ignored_columns)
+            .first(conn)?
+    };
+    if !ignored.is_empty() {
+        println!("Kolom tidak dikenali, tidak diimpor: {ignored}.");
+    }
     let unknown = report::unknown_values(conn, import_id, 20)?;
     if !unknown.is_empty() {
         println!("Nilai yang tidak dikenali:");
@@ -533,7 +552,7 @@ fn import_roster(
             println!("  {column}: \"{value}\" ({count}×)");
         }
     }
-    if p.rows_invalid > 0 {
+    if p.rows_invalid > 0 || p.rows_warned > 0 {
         match errors_to {
             Some(path) => {
                 let file = std::fs::File::create(path)

@@ -340,6 +340,8 @@ diesel::table! {
         started_at -> Timestamp,
         updated_at -> Timestamp,
         rows_held -> Integer,
+        rows_warned -> Integer,
+        ignored_columns -> Text,
     }
 }
 
@@ -350,6 +352,7 @@ diesel::table! {
         column_name -> Text,
         value -> Text,
         message -> Text,
+        warning -> Bool,
     }
 }
 

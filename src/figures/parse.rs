@@ -68,14 +68,7 @@ const HEADER_WITHIN: usize = 10;
 /// Registered members above this many times the population is worth a second look.
 const REGISTERED_OVER_POPULATION: f64 = 1.1;
 
-/// A header cell as compared: lower case, runs of anything but letters and digits as one `_`.
-fn normalize(name: &str) -> String {
-    crate::tabular::header_name(name)
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect::<Vec<_>>()
-        .join("_")
-}
+use crate::tabular::header_key as normalize;
 
 enum Column {
     Required(usize),

@@ -1,6 +1,6 @@
 //! One batch of roster rows applied in one transaction: members matched by NIK (else JKN card
-//! number), their households found or made, details and statuses written, history kept per
-//! extract date, rows of members living outside the importer's areas held (see `moves`), and
+//! number), their households found or made, details and statuses written as of the newest
+//! extract that listed them, one history row per member and extract date, rows of members living outside the importer's areas held (see `moves`), and
 //! the field claims of the batch's members settled.
 
 use chrono::NaiveDate;
@@ -13,6 +13,7 @@ use super::write::{
     reserve_ids, update_statuses,
 };
 use super::{MemberKey, RosterRow};
+use crate::audit;
 use crate::db::bulk::{BulkDate, SharedTimestamp};
 use crate::db::schema::{households, member_history, members, reactivations};
 use crate::db::{DbConnection, lower, now};
@@ -124,7 +125,7 @@ impl Existing {
             || self.birth_date != row.birth_date
             || self.class != row.class
             || (row.jkn_number.is_some() && self.jkn_number != row.jkn_number)
-            || (self.nik.is_none() && row.nik.is_some())
+            || (row.nik.is_some() && self.nik != row.nik)
             || self.region_code != row.region_code
     }
 }
@@ -283,6 +284,7 @@ pub(super) fn apply_batch(
     let mut history: Vec<(i32, &RosterRow)> = Vec::new();
     let mut new_rows: Vec<NewMember<'_>> = Vec::new();
     let mut status_changes: Vec<(i32, &RosterRow)> = Vec::new();
+    let mut nik_corrections: Vec<(i32, bool)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {
         if held[i] {
             continue;
@@ -304,6 +306,16 @@ pub(super) fn apply_batch(
             }
             Some(e) => {
                 let newer = newer(e);
+                // The row's NIK for a member without one, or with the one a spreadsheet
+                // rounded it to: who a member is does not depend on the extract's date.
+                if row.nik.is_some() && e.nik != row.nik {
+                    if !newer {
+                        diesel::update(members::table.find(e.id))
+                            .set((members::nik.eq(&row.nik), members::updated_at.eq(at)))
+                            .execute(conn)?;
+                    }
+                    nik_corrections.push((e.id, e.nik.is_some()));
+                }
                 if newer && !e.details_differ(row) && e.status_differs(row) {
                     status_changes.push((e.id, row));
                     touched_households.insert(e.household_id);
@@ -332,14 +344,29 @@ pub(super) fn apply_batch(
                 if newer && e.status_differs(row) {
                     outcome.members_changed += 1;
                 }
-                if !newer || e.last_seen.is_none() || e.status_differs(row) {
-                    history.push((e.id, row));
-                }
+                // Every extract listing the member is kept ("seen in extract D"), changed or
+                // not: the status on a date is the latest extract on or before it, and an
+                // older extract imported later knows where it stands among the others.
+                history.push((e.id, row));
             }
         }
     }
 
     update_statuses(conn, &status_changes, &stamp)?;
+    for (id, had_one) in &nik_corrections {
+        // The detail says what was wrong, never the number.
+        audit::record(
+            conn,
+            importer.user_id(),
+            "member.nik_correct",
+            "member",
+            &id.to_string(),
+            &format!(
+                "roster_import={import_id} extract={date} before={}",
+                if *had_one { "rounded (Excel)" } else { "none" }
+            ),
+        )?;
+    }
 
     // History: one row per member and extract date (replaced on a re-run). Only members
     // known before this batch can have a row for the date already.
@@ -445,8 +472,11 @@ pub(super) fn apply_row(
     Ok(outcome.held.is_empty())
 }
 
-/// Members already known for the rows, by row key: NIK first, then card number (only members
-/// recorded without a NIK are matched by card).
+/// Members already known for the rows, by row key. In turn: by NIK; by card number among
+/// members recorded without a NIK; a row's true NIK for a member stored with the NIK a
+/// spreadsheet rounded it to (the same card, or name and birth date); then within the row's
+/// kelurahan, by card and by name and birth date — any member for a row whose identifier a
+/// spreadsheet damaged, only members without a NIK otherwise. One person stays one member.
 fn find_existing(
     conn: &mut DbConnection,
     rows: &[&RosterRow],
@@ -456,46 +486,141 @@ fn find_existing(
         return Ok(found);
     }
     let niks: Vec<&str> = rows.iter().filter_map(|r| r.nik.as_deref()).collect();
-    for e in members::table
-        .inner_join(households::table)
-        .filter(members::nik.eq_any(&niks))
-        .select(existing_columns())
-        .load::<Existing>(conn)?
-    {
-        if let Some(key) = e.nik.as_deref().and_then(MemberKey::nik) {
-            found.insert(key, e);
+    if !niks.is_empty() {
+        for e in members::table
+            .inner_join(households::table)
+            .filter(members::nik.eq_any(&niks))
+            .select(existing_columns())
+            .load::<Existing>(conn)?
+        {
+            if let Some(key) = e.nik.as_deref().and_then(MemberKey::nik) {
+                found.insert(key, e);
+            }
         }
     }
-    let unmatched: Vec<(MemberKey, &str)> = rows
+    let unmatched = |found: &HashMap<MemberKey, Existing>| -> Vec<(MemberKey, &RosterRow)> {
+        rows.iter()
+            .filter_map(|r| Some((r.key()?, *r)))
+            .filter(|(key, _)| !found.contains_key(key))
+            .collect()
+    };
+    let left = unmatched(&found);
+    let cards: Vec<&str> = left
         .iter()
-        .filter_map(|r| Some((r.key()?, r.jkn_number.as_deref()?)))
-        .filter(|(key, _)| !found.contains_key(key))
+        .filter_map(|(_, r)| r.jkn_number.as_deref())
         .collect();
-    if unmatched.is_empty() {
+    if !cards.is_empty() {
+        let by_card: HashMap<String, Existing> = members::table
+            .inner_join(households::table)
+            .filter(members::jkn_number.eq_any(&cards))
+            .filter(members::nik.is_null())
+            .order(members::id.desc())
+            .select(existing_columns())
+            .load::<Existing>(conn)?
+            .into_iter()
+            .filter_map(|e| e.jkn_number.clone().map(|j| (j, e)))
+            .collect();
+        for (key, row) in &left {
+            if let Some(e) = row.jkn_number.as_ref().and_then(|card| by_card.get(card)) {
+                found.insert(*key, e.clone());
+            }
+        }
+    }
+    let left = unmatched(&found);
+    let rounded: Vec<(MemberKey, &RosterRow, String)> = left
+        .iter()
+        .filter_map(|(key, r)| Some((*key, *r, excel_rounded(r.nik.as_deref()?)?)))
+        .collect();
+    if !rounded.is_empty() {
+        let wrong: Vec<&str> = rounded.iter().map(|(_, _, nik)| nik.as_str()).collect();
+        let stored: HashMap<String, Existing> = members::table
+            .inner_join(households::table)
+            .filter(members::nik.eq_any(&wrong))
+            .select(existing_columns())
+            .load::<Existing>(conn)?
+            .into_iter()
+            .filter_map(|e| e.nik.clone().map(|n| (n, e)))
+            .collect();
+        for (key, row, nik) in rounded {
+            if let Some(e) = stored.get(&nik)
+                && (same_card(e, row) == Some(true) || same_person(e, row))
+            {
+                found.insert(key, e.clone());
+            }
+        }
+    }
+    let left = unmatched(&found);
+    if left.is_empty() {
         return Ok(found);
     }
-    let cards: Vec<&str> = unmatched.iter().map(|(_, card)| *card).collect();
-    let by_card: HashMap<String, Existing> = members::table
-        .inner_join(households::table)
-        .filter(members::jkn_number.eq_any(&cards))
-        .filter(members::nik.is_null())
-        .order(members::id.desc())
-        .select(existing_columns())
-        .load::<Existing>(conn)?
-        .into_iter()
-        .filter_map(|e| e.jkn_number.clone().map(|j| (j, e)))
+    let mut regions: Vec<&str> = left.iter().map(|(_, r)| r.region_code.as_str()).collect();
+    regions.sort_unstable();
+    regions.dedup();
+    let mut dates: Vec<NaiveDate> = left.iter().map(|(_, r)| r.birth_date).collect();
+    dates.sort_unstable();
+    dates.dedup();
+    let cards: Vec<&str> = left
+        .iter()
+        .filter(|(_, r)| r.id_damaged)
+        .filter_map(|(_, r)| r.jkn_number.as_deref())
         .collect();
-    for (key, card) in unmatched {
-        if let Some(e) = by_card.get(card) {
+    // Through the kelurahan's households and each household's members by birth date: the
+    // members have no index on name or card number (every index slows the import).
+    let candidates: Vec<Existing> = members::table
+        .inner_join(households::table)
+        .filter(households::region_code.eq_any(&regions))
+        .filter(
+            members::birth_date
+                .eq_any(&dates)
+                .or(members::jkn_number.eq_any(&cards)),
+        )
+        .order(members::id)
+        .select(existing_columns())
+        .load::<Existing>(conn)?;
+    for (key, row) in left {
+        let here = |e: &&Existing| e.region_code == row.region_code;
+        let by_card = || {
+            candidates
+                .iter()
+                .filter(here)
+                .find(|e| row.id_damaged && same_card(e, row) == Some(true))
+        };
+        let by_person = || {
+            candidates.iter().filter(here).find(|e| {
+                same_person(e, row)
+                    && (row.id_damaged || (e.nik.is_none() && same_card(e, row) != Some(false)))
+            })
+        };
+        if let Some(e) = by_card().or_else(by_person) {
             found.insert(key, e.clone());
         }
     }
     Ok(found)
 }
 
-/// The members a roster row may match, loaded once per import: every NIK in the database and
-/// the card numbers of members recorded without one. Rows matching none of them are new and
-/// need no lookup, which is nearly every row of a first import. 8 bytes a member, sorted.
+/// Whether the member and the row have the same card number; `None` if either has none.
+fn same_card(e: &Existing, row: &RosterRow) -> Option<bool> {
+    Some(e.jkn_number.as_deref()? == row.jkn_number.as_deref()?)
+}
+
+/// Whether the member has the row's name (in any case and spacing) and birth date.
+fn same_person(e: &Existing, row: &RosterRow) -> bool {
+    e.birth_date == row.birth_date && e.name.to_lowercase() == row.name.to_lowercase()
+}
+
+/// The NIK a number cell turns `nik` into (15 significant digits, the 16th a zero), when that
+/// is another number: what an import before this check may have stored for it.
+fn excel_rounded(nik: &str) -> Option<String> {
+    let n: u64 = nik.parse().ok()?;
+    let rounded = n.checked_add(5)? / 10 * 10;
+    let text = rounded.to_string();
+    (rounded != n && text.len() == nik.len()).then_some(text)
+}
+
+/// The members a roster row may match, loaded once per import: every NIK in the database, the
+/// card numbers of members recorded without one, and those members' names and birth dates
+/// in their kelurahan. Rows matching none of them are new and need no lookup, which is nearly
+/// every row of a first import. 8 bytes a member, sorted.
 pub(super) struct KnownMembers {
     keys: Vec<MemberKey>,
 }
@@ -525,6 +650,16 @@ impl KnownMembers {
             .select(members::jkn_number.assume_not_null())
             .load(conn)?;
         keys.extend(cards.iter().filter_map(|card| MemberKey::card(card)));
+        let people: Vec<(String, String, NaiveDate)> = members::table
+            .inner_join(households::table)
+            .filter(members::nik.is_null())
+            .select((households::region_code, members::name, members::birth_date))
+            .load(conn)?;
+        keys.extend(
+            people
+                .iter()
+                .map(|(region, name, born)| MemberKey::person(region, name, *born)),
+        );
         keys.sort_unstable();
         keys.dedup();
         Ok(Self { keys })
@@ -533,8 +668,17 @@ impl KnownMembers {
     fn may_hold(&self, row: &RosterRow) -> bool {
         let holds =
             |key: Option<MemberKey>| key.is_some_and(|k| self.keys.binary_search(&k).is_ok());
-        holds(row.nik.as_deref().and_then(MemberKey::nik))
+        // A damaged identifier is matched by name and birth date among all members.
+        row.id_damaged
+            || holds(row.nik.as_deref().and_then(MemberKey::nik))
             || holds(row.jkn_number.as_deref().and_then(MemberKey::card))
+            || holds(Some(row.person_key()))
+            || holds(
+                row.nik
+                    .as_deref()
+                    .and_then(excel_rounded)
+                    .and_then(|n| MemberKey::nik(&n)),
+            )
     }
 }
 
@@ -607,6 +751,20 @@ fn find_households(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn niks_as_a_number_cell_rounds_them() {
+        assert_eq!(
+            excel_rounded("3273026810570038").as_deref(),
+            Some("3273026810570040")
+        );
+        assert_eq!(excel_rounded("3273026810570040"), None);
+        assert_eq!(
+            excel_rounded("3273026810570034").as_deref(),
+            Some("3273026810570030")
+        );
+        assert_eq!(excel_rounded("9999999999999999"), None);
+    }
 
     #[test]
     fn household_codes_become_numbers_only_when_all_digits() {

@@ -40,6 +40,8 @@ pub struct Progress {
     pub permille: i32,
     pub rows_read: i32,
     pub rows_invalid: i32,
+    /// Rows taken with a warning: an identifier a spreadsheet damaged, left out.
+    pub rows_warned: i32,
     /// Rows not applied: the member lives outside the importer's areas (see `moves`).
     pub rows_held: i32,
     pub members_created: i32,
@@ -192,7 +194,18 @@ fn run_inner(
         .map_err(db_error)?
         .into_iter()
         .collect();
-    let source = Table::open(path, Limits::ROSTER)?;
+    let mut source = Table::open(path, Limits::ROSTER)?;
+    let header = match source.next_row() {
+        Some(Ok(row)) => Header::parse(&row.cells)?,
+        Some(Err(message)) => return Err(message),
+        None => return Err("Berkas kosong.".into()),
+    };
+    if !header.ignored.is_empty() {
+        diesel::update(roster_imports::table.find(import_id))
+            .set(roster_imports::ignored_columns.eq(header.ignored.join(", ")))
+            .execute(conn)
+            .map_err(db_error)?;
+    }
     // Which of the file's members may already be in the database: only those are looked up.
     // A member added in the field while the import runs is not in this list; its roster row
     // then fails the batch on the NIK's uniqueness, and the batch is applied again with every
@@ -209,16 +222,20 @@ fn run_inner(
     // The held rows, taken back out of the reader's tally before the figures are derived.
     let mut held = Tally::default();
     let mut tally = std::thread::scope(|scope| -> Result<Tally, String> {
-        let reader = scope.spawn(|| read_chunks(source, &known, importer, tx, used_rx));
+        let reader = scope.spawn(|| read_chunks(source, &header, &known, importer, tx, used_rx));
         let mut written: Result<(), String> = Ok(());
         let mut batches = 0usize;
         for mut chunk in rx.iter() {
             progress.rows_read += chunk.rows_read;
             progress.rows_invalid += chunk.rows_invalid;
+            progress.rows_warned += chunk.rows_warned;
             progress.permille = chunk.permille;
             let keep = (MAX_ERRORS - errors_kept).max(0) as usize;
             chunk.errors.truncate(keep);
             errors_kept += chunk.errors.len() as i32;
+            let keep = (MAX_ERRORS - errors_kept).max(0) as usize;
+            chunk.warnings.truncate(keep);
+            errors_kept += chunk.warnings.len() as i32;
             let write = |conn: &mut DbConnection, known: Option<&KnownMembers>| {
                 write_transaction(conn, |conn| {
                     let outcome = apply_batch(
@@ -230,7 +247,8 @@ fn run_inner(
                         importer,
                         known,
                     )?;
-                    save_errors(conn, import_id, &chunk.errors)?;
+                    save_errors(conn, import_id, &chunk.errors, false)?;
+                    save_errors(conn, import_id, &chunk.warnings, true)?;
                     let mut after = progress.clone();
                     after.absorb(&outcome);
                     save_progress(conn, import_id, &after)?;
@@ -274,6 +292,13 @@ fn run_inner(
         written?;
         read
     })?;
+    if progress.rows_read == 0 {
+        return Err(
+            "Berkas hanya berisi baris judul, tanpa satu pun baris data; tidak ada yang diimpor. \
+             Periksa apakah berkas yang diunggah sudah benar."
+                .into(),
+        );
+    }
     progress.permille = 1000;
     tally.remove(&held);
     write_transaction(conn, |conn| {
@@ -294,10 +319,11 @@ fn run_inner(
             "roster_import",
             &import_id.to_string(),
             &format!(
-                "file={} date={extract_date} rows={} invalid={} held={} created={} changed={} confirmed={} flagged={}",
+                "file={} date={extract_date} rows={} invalid={} warned={} held={} created={} changed={} confirmed={} flagged={}",
                 path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default(),
                 progress.rows_read,
                 progress.rows_invalid,
+                progress.rows_warned,
                 progress.rows_held,
                 progress.members_created,
                 progress.members_changed,
@@ -338,8 +364,11 @@ struct Chunk {
     /// to spare while the writer is the import's bottleneck.
     derived: Vec<Derived>,
     errors: Vec<CellError>,
+    /// Cells of rows taken with a repair.
+    warnings: Vec<CellError>,
     rows_read: i32,
     rows_invalid: i32,
+    rows_warned: i32,
     permille: i32,
 }
 
@@ -347,6 +376,7 @@ struct Chunk {
 /// valid rows, or why the file could not be read. Stops early when the writer has gone.
 fn read_chunks(
     mut source: Table,
+    header: &Header,
     known: &HashSet<String>,
     importer: &Importer<'_>,
     tx: std::sync::mpsc::SyncSender<Chunk>,
@@ -361,29 +391,30 @@ fn read_chunks(
             Ok(())
         }
     };
-    let header = match source.next_row() {
-        Some(Ok(row)) => Header::parse(&row.cells)?,
-        Some(Err(message)) => return Err(message),
-        None => return Err("Berkas kosong.".into()),
-    };
     let mut tally = Tally::default();
     // Members seen so far: a member listed twice counts once.
     let mut seen = SeenMembers::default();
+    // Whether a row had fewer cells than the header (a writer leaving out empty last cells).
+    let mut short_rows = false;
     let empty = || match used.try_recv() {
         Ok(mut chunk) => {
             chunk.rows.clear();
             chunk.derived.clear();
             chunk.errors.clear();
+            chunk.warnings.clear();
             chunk.rows_read = 0;
             chunk.rows_invalid = 0;
+            chunk.rows_warned = 0;
             chunk
         }
         Err(_) => Chunk {
             rows: Vec::with_capacity(BATCH),
             derived: Vec::with_capacity(BATCH),
             errors: Vec::new(),
+            warnings: Vec::new(),
             rows_read: 0,
             rows_invalid: 0,
+            rows_warned: 0,
             permille: 0,
         },
     };
@@ -396,14 +427,39 @@ fn read_chunks(
             if cells.iter().all(|c| c.is_empty()) {
                 continue;
             }
+            // The last record without a line break after it, short of cells when every row
+            // before was whole: the file was cut off while it was saved or copied. Nothing of
+            // it is applied from here on.
+            let short = cells.len() < header.width;
+            if short && !short_rows && source.last_row_unterminated() {
+                return Err(format!(
+                    "Baris {line} terpotong: {} dari {} kolom, tanpa akhir baris. Berkas \
+                     tampaknya tidak lengkap (terpotong saat disimpan atau disalin); impor \
+                     dihentikan. Unggah berkas yang utuh.",
+                    cells.len(),
+                    header.width
+                ));
+            }
+            short_rows |= short;
             chunk.rows_read += 1;
-            match check(&header, line, &cells, &region_ok) {
+            let warned_before = chunk.warnings.len();
+            match check(
+                header,
+                line,
+                &cells,
+                source.numeric_cells(),
+                &region_ok,
+                &mut chunk.warnings,
+            ) {
                 Ok(row) => {
                     if let Some(key) = row.key().filter(|key| seen.insert(*key)) {
+                        chunk.rows_warned += i32::from(chunk.warnings.len() > warned_before);
                         tally.add(&row);
                         chunk.derived.push(Derived::of(&row, key));
                         chunk.rows.push(row);
                     } else {
+                        // A skipped row is reported as skipped, not also as repaired.
+                        chunk.warnings.truncate(warned_before);
                         chunk.rows_invalid += 1;
                         chunk.errors.push(CellError {
                             line,
@@ -501,6 +557,7 @@ fn save_progress(conn: &mut DbConnection, import_id: i32, p: &Progress) -> Query
             roster_imports::rows_read.eq(p.rows_read),
             roster_imports::rows_invalid.eq(p.rows_invalid),
             roster_imports::rows_held.eq(p.rows_held),
+            roster_imports::rows_warned.eq(p.rows_warned),
             roster_imports::members_created.eq(p.members_created),
             roster_imports::members_changed.eq(p.members_changed),
             roster_imports::households_created.eq(p.households_created),
@@ -512,7 +569,12 @@ fn save_progress(conn: &mut DbConnection, import_id: i32, p: &Progress) -> Query
         .map(|_| ())
 }
 
-fn save_errors(conn: &mut DbConnection, import_id: i32, errors: &[CellError]) -> QueryResult<()> {
+fn save_errors(
+    conn: &mut DbConnection,
+    import_id: i32,
+    errors: &[CellError],
+    warning: bool,
+) -> QueryResult<()> {
     // One row per (line, column): a re-reported cell keeps its first message.
     let mut unique: HashMap<(usize, &str), &CellError> = HashMap::new();
     for e in errors {
@@ -527,6 +589,7 @@ fn save_errors(conn: &mut DbConnection, import_id: i32, errors: &[CellError]) ->
                 roster_import_errors::column_name.eq(&e.column),
                 roster_import_errors::value.eq(&e.value),
                 roster_import_errors::message.eq(&e.message),
+                roster_import_errors::warning.eq(warning),
             )
         })
         .collect();

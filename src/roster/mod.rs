@@ -57,17 +57,27 @@ pub struct RosterRow {
     pub class: Option<Class>,
     pub status: MemberStatus,
     pub inactive_reason: Option<InactiveReason>,
+    /// The file's NIK or card number was damaged by a spreadsheet ("NIK rusak (Excel)") and
+    /// left out: the member is matched by card number, then by name and birth date in the
+    /// kelurahan, whether or not they have a NIK.
+    pub id_damaged: bool,
 }
 
 impl RosterRow {
-    /// The identity a row is matched on: the NIK, or the JKN card number when it has none.
-    /// `None` only for a row with neither, which `read::check` never lets through.
+    /// The identity a row is matched on: the NIK, else the JKN card number, else its name and
+    /// birth date in the kelurahan. `None` only for a NIK or card that does not fit a key,
+    /// which `read::check` never lets through.
     pub fn key(&self) -> Option<MemberKey> {
         match (&self.nik, &self.jkn_number) {
             (Some(nik), _) => MemberKey::nik(nik),
             (None, Some(card)) => MemberKey::card(card),
-            (None, None) => None,
+            (None, None) => Some(self.person_key()),
         }
+    }
+
+    /// The key of the row's name and birth date in its kelurahan.
+    pub fn person_key(&self) -> MemberKey {
+        MemberKey::person(&self.region_code, &self.name, self.birth_date)
     }
 }
 
@@ -79,18 +89,43 @@ pub struct MemberKey(u64);
 
 impl MemberKey {
     const CARD: u64 = 1 << 63;
+    /// A person known by name and birth date in a kelurahan: a 62-bit hash under this bit
+    /// (NIKs and card numbers are far below it).
+    const PERSON: u64 = 1 << 62;
+
+    /// The key of a name (compared in lower case, single spaces) and birth date in a kelurahan.
+    pub fn person(region_code: &str, name: &str, birth_date: NaiveDate) -> Self {
+        // FNV-1a: the same in every process, so keys made while reading and keys of members
+        // loaded from the database meet.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+        let date = birth_date.to_string();
+        for bytes in [
+            region_code.as_bytes(),
+            b"|",
+            name.to_lowercase().as_bytes(),
+            b"|",
+            date.as_bytes(),
+        ] {
+            for b in bytes {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        MemberKey((hash & (Self::PERSON - 1)) | Self::PERSON)
+    }
 
     /// The key of a NIK; `None` unless it is all digits and fits.
     pub fn nik(nik: &str) -> Option<Self> {
         Self::digits(nik)
-            .filter(|n| n & Self::CARD == 0)
+            .filter(|n| n & (Self::CARD | Self::PERSON) == 0)
             .map(MemberKey)
     }
 
     /// The key of a JKN card number; `None` unless it is all digits and fits.
     pub fn card(card: &str) -> Option<Self> {
         Self::digits(card)
-            .filter(|n| n & Self::CARD == 0)
+            .filter(|n| n & (Self::CARD | Self::PERSON) == 0)
             .map(|n| MemberKey(n | Self::CARD))
     }
 

@@ -139,6 +139,8 @@ impl HeldMove {
             class: self.class,
             status: self.status,
             inactive_reason: self.inactive_reason,
+            // Held rows are of members matched already; the member's id is checked again.
+            id_damaged: false,
         })
     }
 

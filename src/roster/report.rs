@@ -64,7 +64,32 @@ pub fn errors_after(
         .load(conn)
 }
 
-/// The invalid rows of an import as CSV: baris, kolom, nilai, pesan. Values that a spreadsheet
+/// The first cells of an import in line order: its invalid cells, or (`warnings`) the cells
+/// of rows it took with a repair.
+pub fn first_listed(
+    conn: &mut DbConnection,
+    import_id: i32,
+    warnings: bool,
+    limit: i64,
+) -> QueryResult<Vec<ErrorRow>> {
+    roster_import_errors::table
+        .filter(roster_import_errors::import_id.eq(import_id))
+        .filter(roster_import_errors::warning.eq(warnings))
+        .order((
+            roster_import_errors::line,
+            roster_import_errors::column_name,
+        ))
+        .select((
+            roster_import_errors::line,
+            roster_import_errors::column_name,
+            roster_import_errors::value,
+            roster_import_errors::message,
+        ))
+        .limit(limit)
+        .load(conn)
+}
+
+/// The invalid rows of an import, and the warnings of rows taken with a repair, as CSV: baris, kolom, nilai, pesan. Values that a spreadsheet
 /// would take for a formula are prefixed with an apostrophe.
 pub fn write_error_report(
     conn: &mut DbConnection,

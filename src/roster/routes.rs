@@ -50,6 +50,9 @@ pub struct ImportRow {
     pub rows_read: i32,
     pub rows_invalid: i32,
     pub rows_held: i32,
+    pub rows_warned: i32,
+    /// Header cells the import did not recognise, as written, comma-separated.
+    pub ignored_columns: String,
     pub members_created: i32,
     pub members_changed: i32,
     pub households_created: i32,
@@ -260,6 +263,7 @@ struct ShowPage {
     import: ImportRow,
     unknown: Vec<(String, String, i64)>,
     errors: Vec<report::ErrorRow>,
+    warnings: Vec<report::ErrorRow>,
     held_lines: Vec<i32>,
 }
 
@@ -270,13 +274,14 @@ async fn show(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id: i32 = path.parse().map_err(|_| AppError::NotFound)?;
-    let (import, unknown, errors, held_lines) = db
+    let (import, unknown, errors, warnings, held_lines) = db
         .run(move |conn| {
             let import = find_visible(conn, &user, id)?;
             let unknown = report::unknown_values(conn, id, 20)?;
-            let errors = report::errors_after(conn, id, 0, 50)?;
+            let errors = report::first_listed(conn, id, false, 50)?;
+            let warnings = report::first_listed(conn, id, true, 50)?;
             let held_lines = super::moves::held_lines(conn, id, 200)?;
-            Ok((import, unknown, errors, held_lines))
+            Ok((import, unknown, errors, warnings, held_lines))
         })
         .await?;
     render(
@@ -286,6 +291,7 @@ async fn show(
             import,
             unknown,
             errors,
+            warnings,
             held_lines,
         },
     )

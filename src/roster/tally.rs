@@ -95,6 +95,7 @@ mod tests {
             class: None,
             status,
             inactive_reason: None,
+            id_damaged: false,
         };
         let mut all = Tally::default();
         let mut held = Tally::default();

@@ -24,8 +24,15 @@ pub(super) struct CsvRows<R> {
     consumed: u64,
     rows: usize,
     limits: Limits,
-    /// The first field holds the row's line number (a converted spreadsheet), not data.
+    /// The first field holds the row's line number (a converted spreadsheet), not data, and
+    /// after it the columns that held numbers (`12:0:9`).
     numbered: bool,
+    /// The columns of the row last read that were number cells in the spreadsheet.
+    numeric: Vec<usize>,
+    /// The last byte consumed, and whether the row last read ended the file without a line
+    /// break after it.
+    last_byte: u8,
+    unterminated: bool,
     done: bool,
 }
 
@@ -47,12 +54,23 @@ impl<R: Read> CsvRows<R> {
             rows: 0,
             limits,
             numbered,
+            numeric: Vec::new(),
+            last_byte: b'\n',
+            unterminated: false,
             done: false,
         }
     }
 
     pub(super) fn consumed(&self) -> u64 {
         self.consumed
+    }
+
+    pub(super) fn numeric(&self) -> &[usize] {
+        &self.numeric
+    }
+
+    pub(super) fn unterminated(&self) -> bool {
+        self.unterminated
     }
 
     pub(super) fn next_row(&mut self) -> Option<Result<Row, String>> {
@@ -85,6 +103,9 @@ impl<R: Read> CsvRows<R> {
     fn advance(&mut self, n: usize) {
         let taken = &self.buf[self.start..self.start + n];
         self.lines += taken.iter().filter(|b| **b == b'\n').count() as u64;
+        if let Some(last) = taken.last() {
+            self.last_byte = *last;
+        }
         self.start += n;
         self.consumed += n as u64;
     }
@@ -127,6 +148,9 @@ impl<R: Read> CsvRows<R> {
                 ReadRecordResult::End => return Ok(None),
             }
         }
+        // A record is ended by its line break, or by the end of the input (nothing left).
+        self.unterminated =
+            !matches!(self.last_byte, b'\n' | b'\r') && self.start == self.end && self.eof;
         if nends > self.limits.columns + usize::from(self.numbered) {
             return Err(too_many_columns(line, &self.limits));
         }
@@ -157,11 +181,20 @@ impl<R: Read> CsvRows<R> {
             })?;
             cells.push(text.trim().to_string());
         }
+        self.numeric.clear();
         let line = if self.numbered && !cells.is_empty() {
-            let number = cells.remove(0);
-            number
-                .parse::<usize>()
-                .map_err(|_| "Berkas hasil konversi XLSX rusak.".to_string())?
+            let first = cells.remove(0);
+            let mut parts = first.split(':');
+            let broken = || "Berkas hasil konversi XLSX rusak.".to_string();
+            let line = parts
+                .next()
+                .and_then(|n| n.parse::<usize>().ok())
+                .ok_or_else(broken)?;
+            for column in parts {
+                self.numeric
+                    .push(column.parse::<usize>().map_err(|_| broken())?);
+            }
+            line
         } else {
             line
         };

@@ -81,6 +81,17 @@ impl Limits {
     }
 }
 
+/// A header cell as compared with the names a column goes by: lower case, runs of anything but
+/// letters and digits as one `_` (`No. Kartu JKN` is `no_kartu_jkn`).
+pub fn header_key(name: &str) -> String {
+    name.trim_start_matches('\u{feff}')
+        .to_lowercase()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join("_")
+}
+
 /// One row of a file: its physical line (the spreadsheet's row number) and its cells.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
@@ -92,12 +103,6 @@ impl Row {
     pub fn is_blank(&self) -> bool {
         self.cells.iter().all(|c| c.is_empty())
     }
-}
-
-/// A header cell as imports compare it: trimmed, lower case, without a byte-order mark (the
-/// reader drops a file's BOM; one typed into a spreadsheet cell stays in the text).
-pub fn header_name(cell: &str) -> String {
-    cell.trim().trim_start_matches('\u{feff}').to_lowercase()
 }
 
 /// The rows of one file, read as they are asked for.
@@ -197,6 +202,19 @@ impl Table {
     /// The next row; `None` after the last one or after an error.
     pub fn next_row(&mut self) -> Option<Result<Row, String>> {
         self.rows.next_row()
+    }
+
+    /// The columns of the row last returned that were number cells in a spreadsheet (XLSX
+    /// only; a CSV has text cells). A number cell keeps 15 significant digits, so a long
+    /// identifier read from one may have lost its last digits.
+    pub fn numeric_cells(&self) -> &[usize] {
+        self.rows.numeric()
+    }
+
+    /// Whether the row last returned ended the file without a line break: the last record of
+    /// a file cut off while it was written or copied, when it has fewer cells than expected.
+    pub fn last_row_unterminated(&self) -> bool {
+        self.rows.unterminated()
     }
 
     /// Per mille of the file read.
@@ -339,6 +357,22 @@ mod tests {
     }
 
     #[test]
+    fn a_last_record_without_a_line_break_is_told_apart() {
+        let mut table = Table::from_csv(b"a,b\n1,2\n3".to_vec(), Limits::FIGURES).unwrap();
+        table.next_row();
+        assert!(!table.last_row_unterminated());
+        table.next_row();
+        assert!(!table.last_row_unterminated());
+        assert_eq!(table.next_row().unwrap().unwrap().cells, ["3"]);
+        assert!(table.last_row_unterminated());
+        let mut table = Table::from_csv(b"a,b\r\n1,2\r\n".to_vec(), Limits::FIGURES).unwrap();
+        table.next_row();
+        table.next_row();
+        assert!(!table.last_row_unterminated());
+        assert!(table.next_row().is_none());
+    }
+
+    #[test]
     fn an_xlsx_is_streamed_with_its_row_numbers() {
         let mut book = rust_xlsxwriter::Workbook::new();
         let sheet = book.add_worksheet();
@@ -354,6 +388,12 @@ mod tests {
             .collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].cells, ["kode", "12"]);
+        let mut table = Table::open(&path, Limits::FIGURES).unwrap();
+        table.next_row();
+        assert_eq!(table.numeric_cells(), [1]);
+        table.next_row();
+        assert!(table.numeric_cells().is_empty());
+        assert!(!table.last_row_unterminated());
         assert_eq!((rows[1].line, rows[1].cells[2].as_str()), (5, "jauh"));
     }
 

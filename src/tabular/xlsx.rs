@@ -143,9 +143,10 @@ pub(super) fn convert(input: &Path, output: &Path, limits: Limits) -> Result<(),
     let mut out = csv::WriterBuilder::new()
         .flexible(true)
         .from_writer(BufWriter::with_capacity(1 << 16, file));
-    let mut current: Option<(u32, Vec<String>)> = None;
+    // A row: its index, its cells, and which of them were number cells.
+    let mut current: Option<(u32, Vec<String>, Vec<usize>)> = None;
     let mut rows = 0usize;
-    let mut flush = |row: (u32, Vec<String>)| -> Result<(), String> {
+    let mut flush = |row: (u32, Vec<String>, Vec<usize>)| -> Result<(), String> {
         rows += 1;
         if rows > limits.rows + 1 {
             return Err(format!(
@@ -153,7 +154,12 @@ pub(super) fn convert(input: &Path, output: &Path, limits: Limits) -> Result<(),
                 limits.rows
             ));
         }
-        let line = (u64::from(row.0) + 1).to_string();
+        // `line:col:col…`: the reader tells which cells were numbers (see `Table::numeric_cells`).
+        let mut line = (u64::from(row.0) + 1).to_string();
+        for col in &row.2 {
+            line.push(':');
+            line.push_str(&col.to_string());
+        }
         out.write_record(std::iter::once(line.as_str()).chain(row.1.iter().map(String::as_str)))
             .map_err(|e| format!("Berkas sementara: {e}"))
     };
@@ -172,7 +178,9 @@ pub(super) fn convert(input: &Path, output: &Path, limits: Limits) -> Result<(),
                 limits.columns
             ));
         }
-        let text = cell_text(&Data::from(cell.get_value().clone()));
+        let data = Data::from(cell.get_value().clone());
+        let numeric = matches!(data, Data::Float(_) | Data::Int(_));
+        let text = cell_text(&data);
         if text.len() > limits.cell_bytes {
             return Err(format!(
                 "Baris {}, kolom ke-{}: isi sel lebih dari batas {} karakter.",
@@ -181,16 +189,19 @@ pub(super) fn convert(input: &Path, output: &Path, limits: Limits) -> Result<(),
                 limits.cell_bytes
             ));
         }
-        if current.as_ref().is_some_and(|(r, _)| *r != row)
+        if current.as_ref().is_some_and(|(r, _, _)| *r != row)
             && let Some(done) = current.take()
         {
             flush(done)?;
         }
-        let (_, row_cells) = current.get_or_insert_with(|| (row, Vec::new()));
+        let (_, row_cells, numbers) = current.get_or_insert_with(|| (row, Vec::new(), Vec::new()));
         if row_cells.len() <= col {
             row_cells.resize(col + 1, String::new());
         }
         row_cells[col] = text;
+        if numeric {
+            numbers.push(col);
+        }
     }
     if let Some(done) = current {
         flush(done)?;

@@ -26,6 +26,7 @@ mod progress;
 mod regions;
 mod roster;
 mod roster_moves;
+mod roster_real;
 mod storage;
 mod stored_text;
 mod tokens;

@@ -327,8 +327,8 @@ async fn two_extracts_change_statuses_keep_history_and_reconcile_claims() {
     assert_eq!(before.claim_states, after.claim_states);
     assert_eq!(
         before.history,
-        5 + 2,
-        "first sight of five, then Bapak and Citra"
+        5 + 5,
+        "each of the five, seen in each extract"
     );
 }
 
