@@ -326,7 +326,7 @@ pub fn assign_household(
     };
     // Validate before changing anything: a refused reassignment keeps the current one.
     if let Some(user_id) = user_id {
-        let works_there = field_workers_in(conn, &household.region_code)?
+        let works_there = field_workers_in(conn, household.region_code.as_str())?
             .iter()
             .any(|(id, _)| *id == user_id);
         if !works_there {
@@ -352,5 +352,5 @@ pub fn assign_household(
         &household_id.to_string(),
         &user_id.map_or("unassigned".into(), |u| format!("user {u}")),
     )?;
-    Ok(Ok(household.region_code))
+    Ok(Ok(household.region_code.as_str().to_string()))
 }

@@ -35,7 +35,7 @@ pub fn worklist_rank(
 #[diesel(table_name = crate::db::schema::households)]
 pub struct Household {
     pub id: i32,
-    pub region_code: String,
+    pub region_code: crate::regions::RegionCode,
     pub rt: String,
     pub rw: String,
     pub address: String,

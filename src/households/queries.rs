@@ -224,7 +224,7 @@ pub fn update(
         ))
         .execute(conn)?;
     let mut changes = Vec::new();
-    if before.region_code != input.region_code {
+    if before.region_code.as_str() != input.region_code {
         changes.push(format!(
             "region {} → {}",
             before.region_code, input.region_code

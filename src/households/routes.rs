@@ -226,7 +226,7 @@ async fn edit_form(
 ) -> Result<HttpResponse, AppError> {
     let household = queries::load_visible(&db, &user, *id).await?;
     let form = HouseholdForm {
-        region_code: household.region_code.clone(),
+        region_code: household.region_code.as_str().to_string(),
         rt: household.rt.clone(),
         rw: household.rw.clone(),
         address: household.address.clone(),
@@ -300,7 +300,7 @@ async fn show(
     let (household, region, members, visits, not_in_roster) = db
         .run(move |conn| {
             let household = queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
-            let region = crate::regions::queries::get(conn, &household.region_code)?;
+            let region = crate::regions::queries::get(conn, household.region_code.as_str())?;
             let members = for_household(conn, id)?;
             let visits = visits_of(conn, id)?;
             let not_in_roster = !super::queries::not_in_roster(

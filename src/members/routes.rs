@@ -164,7 +164,7 @@ fn check_against_records(
     }
     for similar in queries::similar_in_kelurahan(
         conn,
-        &household.region_code,
+        household.region_code.as_str(),
         input.birth_date,
         &input.name,
         except,

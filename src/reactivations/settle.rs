@@ -11,6 +11,7 @@ use crate::audit;
 use crate::db::schema::reactivations;
 use crate::db::{DbConnection, now};
 use crate::members::Segment;
+use crate::regions::RegionCode;
 
 /// A claim the roster still shows inactive this long after its report is flagged.
 pub const FLAG_AFTER_DAYS: i64 = 30;
@@ -54,7 +55,7 @@ pub struct OpenClaim {
     pub member_id: i32,
     /// The segment the member was reported to move to, if any.
     pub segment: Option<Segment>,
-    pub region_code: String,
+    pub region_code: RegionCode,
     pub reported_by: i32,
     pub flagged_on: Option<NaiveDate>,
 }
@@ -71,7 +72,7 @@ pub fn settle(
     let confirmed = decision == Decision::Confirm;
     bump_activity(
         conn,
-        &claim.region_code,
+        claim.region_code.as_str(),
         claim.reported_by,
         ActivityDelta {
             reported: -1,
@@ -172,7 +173,7 @@ pub fn settle_by_roster(
             .execute(conn)?;
         bump_activity(
             conn,
-            &claim.region_code,
+            claim.region_code.as_str(),
             claim.reported_by,
             ActivityDelta {
                 flagged: 1,

@@ -66,7 +66,7 @@ pub fn record(
                     kind,
                     member_id: entry.member_id,
                     visit_id,
-                    region_code: &household.region_code,
+                    region_code: household.region_code.as_str(),
                     reported_by: user.id,
                     reported_on: input.visited_on,
                     method: entry.action.as_str(),
@@ -113,7 +113,7 @@ pub fn record(
         .count();
     bump_activity(
         conn,
-        &household.region_code,
+        household.region_code.as_str(),
         user.id,
         ActivityDelta {
             visits: 1,
