@@ -15,6 +15,7 @@ mod figures_files;
 mod figures_preview;
 mod forms;
 mod headers;
+mod headlines;
 mod health;
 mod helpers;
 mod hostile;
