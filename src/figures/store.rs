@@ -324,46 +324,43 @@ fn delete_units(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<usiz
 /// prefix gives every roll-up. When dates are appended, only the newest date and the villages'
 /// last rows are touched. (The date is a typed value, written into the statement as a literal.)
 pub fn rebuild_rollups(conn: &mut DbConnection, from: NaiveDate) -> QueryResult<()> {
-    let d = from.format("%Y-%m-%d");
-    let mut sql = format!(
-        "DELETE FROM figure_rollups WHERE figure_date >= '{d}';\
+    conn.batch_execute(&rollup_statement(&from.format("%Y-%m-%d").to_string()))
+}
+
+/// The statement of `rebuild_rollups` (also in migration 2026-11-22-000013 with the earliest
+/// date). The villages are grouped once, by kecamatan; the higher units add kecamatan rows.
+fn rollup_statement(from: &str) -> String {
+    let higher = |code: &str, by: &str| {
+        format!(
+            " UNION ALL SELECT {code}, day, SUM(population), SUM(registered), SUM(active), \
+             SUM(units), SUM(fresh), MIN(oldest) FROM kecamatan GROUP BY {by} HAVING SUM(fresh) > 0"
+        )
+    };
+    format!(
+        "DELETE FROM figure_rollups WHERE figure_date >= '{from}';\
          INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units, fresh, oldest) \
          WITH spans AS (\
              SELECT region_code, figure_date, population, registered, active, \
                     LEAD(figure_date) OVER (PARTITION BY region_code ORDER BY figure_date) AS next_date \
              FROM figures\
          ), days AS (\
-             SELECT DISTINCT figure_date AS day FROM figures WHERE figure_date >= '{d}'\
-         ), asof AS (\
-             SELECT s.region_code, d.day, s.figure_date, s.population, s.registered, s.active, \
-                    CASE WHEN s.figure_date = d.day THEN 1 ELSE 0 END AS fresh \
+             SELECT DISTINCT figure_date AS day FROM figures WHERE figure_date >= '{from}'\
+         ), kecamatan AS (\
+             SELECT substr(s.region_code, 1, 8) AS code, d.day, SUM(s.population) AS population, \
+                    SUM(s.registered) AS registered, SUM(s.active) AS active, COUNT(*) AS units, \
+                    SUM(CASE WHEN s.figure_date = d.day THEN 1 ELSE 0 END) AS fresh, \
+                    MIN(s.figure_date) AS oldest \
              FROM spans s JOIN days d ON s.figure_date <= d.day \
                  AND (s.next_date IS NULL OR s.next_date > d.day) \
-             WHERE s.next_date IS NULL OR s.next_date > '{d}'\
-         ) "
-    );
-    let groups: Vec<String> = [
-        "substr(region_code, 1, 8)",
-        "substr(region_code, 1, 5)",
-        "substr(region_code, 1, 2)",
-        "'ID'",
-    ]
-    .iter()
-    .map(|code| {
-        let by = if code.starts_with('\'') {
-            "day".to_string()
-        } else {
-            format!("{code}, day")
-        };
-        format!(
-            "SELECT {code}, day, SUM(population), SUM(registered), SUM(active), COUNT(*), \
-                 SUM(fresh), MIN(figure_date) FROM asof GROUP BY {by} HAVING SUM(fresh) > 0"
-        )
-    })
-    .collect();
-    sql.push_str(&groups.join(" UNION ALL "));
-    sql.push(';');
-    conn.batch_execute(&sql)
+             WHERE s.next_date IS NULL OR s.next_date > '{from}' \
+             GROUP BY substr(s.region_code, 1, 8), d.day\
+         ) \
+         SELECT code, day, population, registered, active, units, fresh, oldest FROM kecamatan \
+         WHERE fresh > 0{}{}{};",
+        higher("substr(code, 1, 5)", "substr(code, 1, 5), day"),
+        higher("substr(code, 1, 2)", "substr(code, 1, 2), day"),
+        higher("'ID'", "day"),
+    )
 }
 
 /// How many figures rows each date has (for the import page).

@@ -317,6 +317,30 @@ mod tests {
         assert_eq!(f.needed_to_target(8000), 0);
     }
 
+    #[test]
+    fn uhc_prioritas_needs_both_bars() {
+        let t = Threshold {
+            valid_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            coverage_bp: 9800,
+            activity_bp: 8000,
+        };
+        // 97,44% coverage with 87% keaktifan: activity met, coverage not, so not met.
+        let f = figures(10_000, 9_744, 8_500);
+        assert!(f.meets_activity(&t) && !f.meets_coverage(&t));
+        assert_eq!(f.uhc_standing(&t), Standing::Below);
+        assert!(!f.meets_uhc_prioritas(&t));
+        assert_eq!(
+            figures(10_000, 9_900, 8_500).uhc_standing(&t),
+            Standing::Met
+        );
+        // Coverage met, keaktifan 79,9%: near.
+        assert_eq!(
+            figures(10_000, 9_900, 7_910).uhc_standing(&t),
+            Standing::Near
+        );
+        assert_eq!(figures(0, 0, 0).uhc_standing(&t), Standing::NoData);
+    }
+
     proptest! {
         /// After adding the needed people the target is met, and one fewer would not be.
         #[test]

@@ -334,3 +334,44 @@ async fn a_coverage_only_miss_is_not_tercapai_on_the_page_or_in_the_api() {
     assert_eq!(dago["meets_uhc_prioritas"], true);
     assert_eq!(dago["status"], "met");
 }
+
+#[tokio::test]
+async fn a_date_filled_in_later_is_carried_into_every_later_view() {
+    let app = spawn_app().await;
+    let spv = app
+        .client_as("spv.susul", Role::Supervisor, &["32.73.02"])
+        .await;
+    let file = |rows: &str| format!("{HEADER}\n{rows}").into_bytes();
+    let ok = StatusCode::SEE_OTHER;
+    let a = "32.73.02.1004,2025-01-31,1000,900,700\n32.73.02.1005,2025-01-31,1000,900,600\n";
+    assert_eq!(upload(&app, &spv, "a.csv", file(a)).await.status(), ok);
+    let c = "32.73.02.1004,2025-03-31,1000,900,800\n";
+    assert_eq!(upload(&app, &spv, "c.csv", file(c)).await.status(), ok);
+    let before = json(&app, &spv, "/api/v1/progress/32.73.02").await;
+    assert_eq!(before["active"], 800 + 600);
+    // Sekeloa's February figures arrive after March's: March's view carries them.
+    let b = "32.73.02.1005,2025-02-28,1000,900,650\n";
+    assert_eq!(upload(&app, &spv, "b.csv", file(b)).await.status(), ok);
+    let march = json(&app, &spv, "/api/v1/progress/32.73.02").await;
+    assert_eq!(march["date"], "2025-03-31");
+    assert_eq!(march["active"], 800 + 650);
+    assert_eq!(march["units_on_date"], 1);
+    assert_eq!(march["units_carried"], 1);
+    assert_eq!(march["oldest_date"], "2025-02-28");
+    let february = json(&app, &spv, "/api/v1/progress/32.73.02?tanggal=2025-02-28").await;
+    assert_eq!(february["active"], 700 + 650);
+    // A date between two reports is as of the earlier one, for the unit and its children.
+    let mid = json(&app, &spv, "/api/v1/progress/32.73.02?tanggal=2025-03-15").await;
+    assert_eq!(mid["active"], 700 + 650);
+    let dago = mid["children"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["code"] == "32.73.02.1004")
+        .unwrap()
+        .clone();
+    assert_eq!(dago["active"], 700);
+    assert_eq!(dago["figures_date"], "2025-01-31");
+    let city = json(&app, &spv, "/api/v1/progress/32.73.02?tanggal=2025-01-31").await;
+    assert_eq!(city["active"], 700 + 600);
+}

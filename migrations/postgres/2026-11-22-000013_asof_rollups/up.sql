@@ -20,7 +20,7 @@ SELECT substr(code, 1, 2), COUNT(*) FROM regions WHERE level = 'desa_kelurahan' 
 INSERT INTO region_villages (code, villages)
 SELECT 'ID', COUNT(*) FROM regions WHERE level = 'desa_kelurahan' HAVING COUNT(*) > 0;
 
--- Existing roll-ups rebuilt as-of (the same statement as figures::store::rebuild_rollups).
+-- Existing roll-ups rebuilt as-of (the statement of figures::store::rebuild_rollups).
 DELETE FROM figure_rollups;
 INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units, fresh, oldest)
 WITH spans AS (
@@ -29,19 +29,22 @@ WITH spans AS (
     FROM figures
 ), days AS (
     SELECT DISTINCT figure_date AS day FROM figures
-), asof AS (
-    SELECT s.region_code, d.day, s.figure_date, s.population, s.registered, s.active,
-           CASE WHEN s.figure_date = d.day THEN 1 ELSE 0 END AS fresh
-    FROM spans s JOIN days d ON s.figure_date <= d.day AND (s.next_date IS NULL OR s.next_date > d.day)
+), kecamatan AS (
+    SELECT substr(s.region_code, 1, 8) AS code, d.day, SUM(s.population) AS population,
+           SUM(s.registered) AS registered, SUM(s.active) AS active, COUNT(*) AS units,
+           SUM(CASE WHEN s.figure_date = d.day THEN 1 ELSE 0 END) AS fresh,
+           MIN(s.figure_date) AS oldest
+    FROM spans s JOIN days d ON s.figure_date <= d.day
+        AND (s.next_date IS NULL OR s.next_date > d.day)
+    GROUP BY substr(s.region_code, 1, 8), d.day
 )
-SELECT substr(region_code, 1, 8), day, SUM(population), SUM(registered), SUM(active), COUNT(*), SUM(fresh), MIN(figure_date)
-FROM asof GROUP BY substr(region_code, 1, 8), day HAVING SUM(fresh) > 0
+SELECT code, day, population, registered, active, units, fresh, oldest FROM kecamatan WHERE fresh > 0
 UNION ALL
-SELECT substr(region_code, 1, 5), day, SUM(population), SUM(registered), SUM(active), COUNT(*), SUM(fresh), MIN(figure_date)
-FROM asof GROUP BY substr(region_code, 1, 5), day HAVING SUM(fresh) > 0
+SELECT substr(code, 1, 5), day, SUM(population), SUM(registered), SUM(active), SUM(units), SUM(fresh), MIN(oldest)
+FROM kecamatan GROUP BY substr(code, 1, 5), day HAVING SUM(fresh) > 0
 UNION ALL
-SELECT substr(region_code, 1, 2), day, SUM(population), SUM(registered), SUM(active), COUNT(*), SUM(fresh), MIN(figure_date)
-FROM asof GROUP BY substr(region_code, 1, 2), day HAVING SUM(fresh) > 0
+SELECT substr(code, 1, 2), day, SUM(population), SUM(registered), SUM(active), SUM(units), SUM(fresh), MIN(oldest)
+FROM kecamatan GROUP BY substr(code, 1, 2), day HAVING SUM(fresh) > 0
 UNION ALL
-SELECT 'ID', day, SUM(population), SUM(registered), SUM(active), COUNT(*), SUM(fresh), MIN(figure_date)
-FROM asof GROUP BY day HAVING SUM(fresh) > 0;
+SELECT 'ID', day, SUM(population), SUM(registered), SUM(active), SUM(units), SUM(fresh), MIN(oldest)
+FROM kecamatan GROUP BY day HAVING SUM(fresh) > 0;
