@@ -112,14 +112,21 @@ impl Row {
             Standing::Met => "UHC Prioritas tercapai: keaktifan dan cakupan memenuhi target".into(),
             _ => {
                 let bar = |met: bool| if met { "tercapai" } else { "belum" };
+                let coverage = if f.population <= 0 {
+                    "cakupan belum dapat dihitung (tanpa data penduduk)".to_string()
+                } else {
+                    format!(
+                        "cakupan {} ({} dari target {})",
+                        bar(f.meets_coverage(&self.threshold)),
+                        self.coverage(),
+                        percent(Some(self.threshold.coverage_bp)),
+                    )
+                };
                 format!(
-                    "Belum UHC Prioritas: keaktifan {} ({} dari target {}), cakupan {} ({} dari target {})",
+                    "Belum UHC Prioritas: keaktifan {} ({} dari target {}), {coverage}",
                     bar(f.meets_activity(&self.threshold)),
                     self.activity(),
                     percent(Some(self.threshold.activity_bp)),
-                    bar(f.meets_coverage(&self.threshold)),
-                    self.coverage(),
-                    percent(Some(self.threshold.coverage_bp)),
                 )
             }
         }
