@@ -129,6 +129,7 @@ pub async fn serve(config: &Config) -> anyhow::Result<()> {
     let settings = Settings {
         secure_cookies: config.secure_cookies,
         trusted_proxies: config.trusted_proxies,
+        stale_after_days: crate::config::stale_after_days(),
     };
     tracing::info!(
         bind = %config.bind,

@@ -122,7 +122,13 @@ pub enum ImportCommand {
 }
 
 fn parse_extract_date(raw: &str) -> Result<chrono::NaiveDate, String> {
-    crate::members::forms::parse_date(raw).ok_or_else(|| format!("bukan tanggal: {raw}"))
+    let date =
+        crate::members::forms::parse_date(raw).ok_or_else(|| format!("bukan tanggal: {raw}"))?;
+    // Figures derived from an extract carry its date: a future one would become every page's.
+    if date > crate::web::today() {
+        return Err(format!("tanggal ekstrak di masa depan: {raw}"));
+    }
+    Ok(date)
 }
 
 #[derive(Subcommand, Debug)]

@@ -21,6 +21,18 @@ pub const LOGIN_MAX_FAILURES_ADDRESS: i32 = 100;
 /// The window attempts are counted in, and how long a key stays locked once it reaches its limit.
 pub const LOGIN_LOCK_MINUTES: i64 = 15;
 
+/// Progress figures older than this many days carry a warning with their date (issue 21).
+pub const STALE_AFTER_DAYS: i64 = 45;
+
+/// The staleness limit: `PESIAR_STALE_DAYS` when it is a positive number of days, else 45.
+pub fn stale_after_days() -> i64 {
+    std::env::var("PESIAR_STALE_DAYS")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+        .filter(|n| (1..=3650).contains(n))
+        .unwrap_or(STALE_AFTER_DAYS)
+}
+
 /// Where the data lives; the backend is chosen once, from the URL scheme.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DatabaseUrl {

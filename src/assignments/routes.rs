@@ -35,6 +35,14 @@ struct BoardPage {
     can_manage: bool,
     workers: Vec<(i32, String)>,
     error: Option<String>,
+    /// Figures dated before this carry a warning (the staleness limit).
+    stale_before: chrono::NaiveDate,
+}
+
+impl BoardPage {
+    fn is_stale(&self, date: &chrono::NaiveDate) -> bool {
+        *date < self.stale_before
+    }
 }
 
 async fn render_board(
@@ -44,6 +52,10 @@ async fn render_board(
     error: Option<String>,
 ) -> Result<HttpResponse, AppError> {
     let can_manage = MANAGERS.admits(user.role);
+    let stale_after_days = req
+        .app_data::<web::Data<crate::web::Settings>>()
+        .map_or(crate::config::STALE_AFTER_DAYS, |s| s.stale_after_days);
+    let stale_before = today() - chrono::Duration::days(stale_after_days);
     let (rows, history) = db
         .run(move |conn| {
             Ok((
@@ -75,6 +87,7 @@ async fn render_board(
             can_manage,
             workers,
             error,
+            stale_before,
         },
     )
 }

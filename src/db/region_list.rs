@@ -52,9 +52,27 @@ pub fn load_if_empty(conn: &mut DbConnection) -> anyhow::Result<usize> {
         for chunk in rows.chunks(BATCH) {
             with_backend!(conn, c => diesel::insert_into(regions::table).values(chunk).execute(c))?;
         }
-        Ok(())
+        count_villages(conn)
     })?;
     Ok(rows.len())
+}
+
+/// How many desa/kelurahan each kecamatan, kab/kota, province and the nation ('ID') has: the
+/// "of M" of a progress roll-up, kept in `region_villages` so no page counts regions.
+fn count_villages(conn: &mut DbConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    let mut sql = String::from("DELETE FROM region_villages;");
+    for prefix in [8, 5, 2] {
+        sql.push_str(&format!(
+            "INSERT INTO region_villages (code, villages) SELECT substr(code, 1, {prefix}), COUNT(*) \
+             FROM regions WHERE level = 'desa_kelurahan' GROUP BY substr(code, 1, {prefix});"
+        ));
+    }
+    sql.push_str(
+        "INSERT INTO region_villages (code, villages) SELECT 'ID', COUNT(*) FROM regions \
+         WHERE level = 'desa_kelurahan' HAVING COUNT(*) > 0;",
+    );
+    conn.batch_execute(&sql)
 }
 
 #[cfg(test)]

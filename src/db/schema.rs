@@ -211,6 +211,15 @@ diesel::table! {
         registered -> BigInt,
         active -> BigInt,
         units -> Integer,
+        fresh -> Integer,
+        oldest -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    region_villages (code) {
+        code -> Text,
+        villages -> Integer,
     }
 }
 
@@ -309,6 +318,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     figures,
     figure_segments,
     figure_rollups,
+    region_villages,
     assignment_history,
     api_tokens,
     household_assignments,

@@ -246,8 +246,8 @@ pub fn import_in(
                 crate::with_backend!(conn, c => diesel::insert_into(figure_segments::table).values(&segments).execute(c))?;
             }
         }
-        for date in &dates {
-            rebuild_rollups(conn, *date)?;
+        if let Some(first) = dates.first() {
+            rebuild_rollups(conn, *first)?;
         }
         audit::record(
             conn,
@@ -313,24 +313,54 @@ fn delete_units(conn: &mut DbConnection, rows: &[FigureRow]) -> QueryResult<usiz
     Ok(deleted)
 }
 
-/// Recomputes the sums of one date for every kecamatan, kab/kota, province and the nation.
-/// (The date is a typed value, written into the statement as a literal.)
-pub fn rebuild_rollups(conn: &mut DbConnection, date: NaiveDate) -> QueryResult<()> {
-    let d = date.format("%Y-%m-%d");
-    let mut sql = format!("DELETE FROM figure_rollups WHERE figure_date = '{d}';");
-    for prefix in [8, 5, 2] {
-        sql.push_str(&format!(
-            "INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units) \
-             SELECT substr(region_code, 1, {prefix}), figure_date, SUM(population), SUM(registered), SUM(active), COUNT(*) \
-             FROM figures WHERE figure_date = '{d}' GROUP BY substr(region_code, 1, {prefix}), figure_date;"
-        ));
-    }
-    sql.push_str(&format!(
-        "INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units) \
-         SELECT 'ID', figure_date, SUM(population), SUM(registered), SUM(active), COUNT(*) \
-         FROM figures WHERE figure_date = '{d}' GROUP BY figure_date;"
-    ));
-    conn.batch_execute(&sql)
+/// Recomputes the as-of roll-ups from `from` on, for every kecamatan, kab/kota, province and
+/// the nation: on each date some village under a unit reported, the sums of every village's
+/// latest figures on or before that date (carried forward), how many villages that covers
+/// (`units`), how many reported on the date itself (`fresh`) and the oldest date carried
+/// (`oldest`). A change on a date changes every later as-of view, hence "from".
+///
+/// One statement: each figures row is the as-of row of its village from its date until the
+/// village's next date (`LEAD`), so joining rows to the dates they cover and grouping by code
+/// prefix gives every roll-up. When dates are appended, only the newest date and the villages'
+/// last rows are touched. (The date is a typed value, written into the statement as a literal.)
+pub fn rebuild_rollups(conn: &mut DbConnection, from: NaiveDate) -> QueryResult<()> {
+    conn.batch_execute(&rollup_statement(&from.format("%Y-%m-%d").to_string()))
+}
+
+/// The statement of `rebuild_rollups` (also in migration 2026-11-22-000013 with the earliest
+/// date). The villages are grouped once, by kecamatan; the higher units add kecamatan rows.
+fn rollup_statement(from: &str) -> String {
+    let higher = |code: &str, by: &str| {
+        format!(
+            " UNION ALL SELECT {code}, day, SUM(population), SUM(registered), SUM(active), \
+             SUM(units), SUM(fresh), MIN(oldest) FROM kecamatan GROUP BY {by} HAVING SUM(fresh) > 0"
+        )
+    };
+    format!(
+        "DELETE FROM figure_rollups WHERE figure_date >= '{from}';\
+         INSERT INTO figure_rollups (region_code, figure_date, population, registered, active, units, fresh, oldest) \
+         WITH spans AS (\
+             SELECT region_code, figure_date, population, registered, active, \
+                    LEAD(figure_date) OVER (PARTITION BY region_code ORDER BY figure_date) AS next_date \
+             FROM figures\
+         ), days AS (\
+             SELECT DISTINCT figure_date AS day FROM figures WHERE figure_date >= '{from}'\
+         ), kecamatan AS (\
+             SELECT substr(s.region_code, 1, 8) AS code, d.day, SUM(s.population) AS population, \
+                    SUM(s.registered) AS registered, SUM(s.active) AS active, COUNT(*) AS units, \
+                    SUM(CASE WHEN s.figure_date = d.day THEN 1 ELSE 0 END) AS fresh, \
+                    MIN(s.figure_date) AS oldest \
+             FROM spans s JOIN days d ON s.figure_date <= d.day \
+                 AND (s.next_date IS NULL OR s.next_date > d.day) \
+             WHERE s.next_date IS NULL OR s.next_date > '{from}' \
+             GROUP BY substr(s.region_code, 1, 8), d.day\
+         ) \
+         SELECT code, day, population, registered, active, units, fresh, oldest FROM kecamatan \
+         WHERE fresh > 0{}{}{};",
+        higher("substr(code, 1, 5)", "substr(code, 1, 5), day"),
+        higher("substr(code, 1, 2)", "substr(code, 1, 2), day"),
+        higher("'ID'", "day"),
+    )
 }
 
 /// How many figures rows each date has (for the import page).

@@ -7,6 +7,7 @@ use actix_web::{HttpResponse, web};
 use serde::Serialize;
 
 use super::queries::NATIONAL;
+use super::ratios::Standing;
 use super::unit::{Row, UnitData, UnitQuery, load_unit};
 use crate::auth::CurrentUser;
 use crate::db::{Db, DbConnection};
@@ -29,15 +30,42 @@ pub struct UnitJson {
     pub target_coverage: f64,
     pub needed_to_target: i64,
     pub coverage_needed: i64,
-    pub meets_uhc_prioritas: bool,
+    /// Both bars met; null while villages have no figures at all (no verdict on partial sums).
+    pub meets_uhc_prioritas: Option<bool>,
+    pub meets_coverage: bool,
+    pub meets_activity: bool,
+    /// `met`, `near`, `below`, `incomplete` or `no_data`: the page's verdict.
+    pub status: &'static str,
+    pub status_label: String,
+    /// Every village under the unit has figures on or before the date.
+    pub complete: bool,
+    pub units_total: i64,
+    pub units_reporting: i64,
+    pub units_on_date: i64,
+    pub units_carried: i64,
+    pub units_missing: i64,
+    /// The date of the figures shown (a unit that did not report on `date`: its latest before).
+    pub figures_date: Option<String>,
+    /// The oldest figures carried forward into the sums.
+    pub oldest_date: Option<String>,
+    /// The oldest figures are older than `stale_after_days`.
+    pub stale: bool,
+    pub stale_after_days: i64,
     pub reported_reactivations: i64,
     pub confirmed_reactivations: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<UnitJson>>,
 }
 
-fn unit_json(row: &Row, level: &str, date: Option<String>, claims: (i64, i64)) -> UnitJson {
+fn unit_json(
+    row: &Row,
+    level: &str,
+    date: Option<String>,
+    claims: (i64, i64),
+    stale_after_days: i64,
+) -> UnitJson {
     let f = row.figures.unwrap_or_default();
+    let standing = row.standing();
     UnitJson {
         code: row.code.clone(),
         name: row.name.clone(),
@@ -53,9 +81,30 @@ fn unit_json(row: &Row, level: &str, date: Option<String>, claims: (i64, i64)) -
         target_coverage: row.threshold.coverage_bp as f64 / 10_000.0,
         needed_to_target: row.needed(),
         coverage_needed: row.coverage_needed(),
-        meets_uhc_prioritas: row
-            .figures
-            .is_some_and(|f| f.meets_uhc_prioritas(&row.threshold)),
+        meets_uhc_prioritas: match standing {
+            Standing::Incomplete | Standing::NoData => None,
+            s => Some(s == Standing::Met),
+        },
+        meets_coverage: f.meets_coverage(&row.threshold),
+        meets_activity: f.meets_activity(&row.threshold),
+        status: match standing {
+            Standing::Met => "met",
+            Standing::Near => "near",
+            Standing::Below => "below",
+            Standing::Incomplete => "incomplete",
+            Standing::NoData => "no_data",
+        },
+        status_label: row.verdict(),
+        complete: row.reach.complete(),
+        units_total: row.reach.total,
+        units_reporting: row.reach.reporting,
+        units_on_date: row.reach.fresh,
+        units_carried: row.reach.carried(),
+        units_missing: row.reach.missing(),
+        figures_date: row.reach.date.map(|d| d.to_string()),
+        oldest_date: row.reach.oldest.map(|d| d.to_string()),
+        stale: row.stale(),
+        stale_after_days,
         reported_reactivations: claims.0,
         confirmed_reactivations: claims.1,
         children: None,
@@ -93,7 +142,9 @@ pub async fn progress(
     code: web::Path<String>,
     query: web::Query<UnitQuery>,
     db: web::Data<Db>,
+    settings: web::Data<crate::web::Settings>,
 ) -> HttpResponse {
+    let stale_after_days = settings.stale_after_days;
     let code = code.into_inner();
     let code = if code == "nasional" {
         NATIONAL.to_string()
@@ -106,7 +157,7 @@ pub async fn progress(
     let requested = parse_date(&query.tanggal);
     let result = db
         .run(move |conn| {
-            let data = load_unit(conn, &user, &code, requested, "kode")?;
+            let data = load_unit(conn, &user, &code, requested, "kode", stale_after_days)?;
             let claims = claim_counts(conn, &data)?;
             Ok((data, claims))
         })
@@ -132,6 +183,7 @@ pub async fn progress(
                 &level,
                 date.clone(),
                 claims.get(&data.own.code).copied().unwrap_or_default(),
+                stale_after_days,
             );
             own.children = Some(
                 data.children
@@ -142,6 +194,7 @@ pub async fn progress(
                             child_level,
                             date.clone(),
                             claims.get(&c.code).copied().unwrap_or_default(),
+                            stale_after_days,
                         )
                     })
                     .collect(),

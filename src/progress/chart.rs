@@ -64,13 +64,33 @@ pub fn activity_trend(points: &[(NaiveDate, i64)], target_bp: i64) -> Option<Str
         r##"<polyline points="{}" fill="none" stroke="#0b6b3a" stroke-width="2"/>"##,
         line.join(" ")
     );
-    for (d, v) in points {
+    // Every point says its date and value; with few points the value is written beside it.
+    let labelled = points.len() <= 6;
+    for (i, (d, v)) in points.iter().enumerate() {
         let _ = write!(
             svg,
-            r##"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="#0b6b3a"/>"##,
+            r##"<circle cx="{:.1}" cy="{:.1}" r="2.5" fill="#0b6b3a"><title>{}: {}</title></circle>"##,
             x(*d),
-            y(*v)
+            y(*v),
+            d.format("%d-%m-%Y"),
+            percent(Some(*v)),
         );
+        if labelled || i == 0 || i == points.len() - 1 {
+            let anchor = if i == 0 {
+                "start"
+            } else if i == points.len() - 1 {
+                "end"
+            } else {
+                "middle"
+            };
+            let _ = write!(
+                svg,
+                r##"<text x="{:.1}" y="{:.1}" font-size="9" text-anchor="{anchor}" fill="#0b6b3a">{}</text>"##,
+                x(*d),
+                y(*v) - 5.0,
+                percent(Some(*v)),
+            );
+        }
     }
     let _ = write!(
         svg,
@@ -100,6 +120,10 @@ mod tests {
         assert!(svg.contains("target 80%"));
         assert!(svg.contains("dari 78,00% ke 79,96%"));
         assert_eq!(svg.matches("<circle").count(), 3);
+        assert!(
+            svg.contains("<title>01-06-2025: 79,96%</title>"),
+            "each point: date and value"
+        );
         assert!(!svg.contains("<script"));
     }
 

@@ -33,11 +33,13 @@ pub struct Figures {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Standing {
-    /// At or above the activity target.
+    /// At or above the target (for a unit: both UHC Prioritas bars).
     Met,
-    /// Below it by at most two percentage points.
+    /// Below it by at most two percentage points (for a unit: coverage met, keaktifan near).
     Near,
     Below,
+    /// Some villages under the unit have no figures at all: no verdict on partial sums.
+    Incomplete,
     /// No registered members: no rate to judge.
     NoData,
 }
@@ -47,7 +49,8 @@ impl Standing {
         match self {
             Standing::Met => "Tercapai",
             Standing::Near => "Hampir (≤ 2 poin)",
-            Standing::Below => "Di bawah target",
+            Standing::Below => "Belum tercapai",
+            Standing::Incomplete => "Data belum lengkap",
             Standing::NoData => "Belum ada data",
         }
     }
@@ -57,7 +60,7 @@ impl Standing {
             Standing::Met => "met",
             Standing::Near => "near",
             Standing::Below => "below",
-            Standing::NoData => "nodata",
+            Standing::Incomplete | Standing::NoData => "nodata",
         }
     }
 
@@ -67,7 +70,8 @@ impl Standing {
             Standing::Below => 0,
             Standing::Near => 1,
             Standing::Met => 2,
-            Standing::NoData => 3,
+            Standing::Incomplete => 3,
+            Standing::NoData => 4,
         }
     }
 }
@@ -174,13 +178,35 @@ impl Figures {
         }
     }
 
+    /// Cakupan at or above its bar.
+    pub fn meets_coverage(&self, threshold: &Threshold) -> bool {
+        self.population > 0 && self.coverage_needed(threshold.coverage_bp) == 0
+    }
+
+    /// Keaktifan at or above its bar.
+    pub fn meets_activity(&self, threshold: &Threshold) -> bool {
+        self.registered > 0 && self.needed_to_target(threshold.activity_bp) == 0
+    }
+
     /// Coverage and activity both at or above the thresholds (the approval and Pemda arrears
     /// conditions of UHC Prioritas are outside this system).
     pub fn meets_uhc_prioritas(&self, threshold: &Threshold) -> bool {
-        self.registered > 0
-            && self.population > 0
-            && self.coverage_needed(threshold.coverage_bp) == 0
-            && self.needed_to_target(threshold.activity_bp) == 0
+        self.meets_coverage(threshold) && self.meets_activity(threshold)
+    }
+
+    /// The one verdict pages, downloads and the API give: met only when both bars are;
+    /// "near" when coverage is met and keaktifan is at most two points short.
+    pub fn uhc_standing(&self, threshold: &Threshold) -> Standing {
+        if self.registered <= 0 {
+            return Standing::NoData;
+        }
+        if self.meets_uhc_prioritas(threshold) {
+            return Standing::Met;
+        }
+        match self.standing(threshold.activity_bp) {
+            Standing::Met | Standing::Near if self.meets_coverage(threshold) => Standing::Near,
+            _ => Standing::Below,
+        }
     }
 
     pub fn add(&mut self, other: &Figures) {
@@ -289,6 +315,30 @@ mod tests {
         assert_eq!(percent(None), "–");
         assert_eq!(f.standing(8000), Standing::NoData);
         assert_eq!(f.needed_to_target(8000), 0);
+    }
+
+    #[test]
+    fn uhc_prioritas_needs_both_bars() {
+        let t = Threshold {
+            valid_from: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            coverage_bp: 9800,
+            activity_bp: 8000,
+        };
+        // 97,44% coverage with 87% keaktifan: activity met, coverage not, so not met.
+        let f = figures(10_000, 9_744, 8_500);
+        assert!(f.meets_activity(&t) && !f.meets_coverage(&t));
+        assert_eq!(f.uhc_standing(&t), Standing::Below);
+        assert!(!f.meets_uhc_prioritas(&t));
+        assert_eq!(
+            figures(10_000, 9_900, 8_500).uhc_standing(&t),
+            Standing::Met
+        );
+        // Coverage met, keaktifan 79,9%: near.
+        assert_eq!(
+            figures(10_000, 9_900, 7_910).uhc_standing(&t),
+            Standing::Near
+        );
+        assert_eq!(figures(0, 0, 0).uhc_standing(&t), Standing::NoData);
     }
 
     proptest! {

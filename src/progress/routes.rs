@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::export::{Cell, Format, Table, download};
 use super::queries::NATIONAL;
-use super::ratios::percent;
+use super::ratios::thousands;
 use super::unit::{Row, UnitData, UnitQuery, load_unit};
 use crate::auth::CurrentUser;
 use crate::db::Db;
@@ -17,8 +17,8 @@ use crate::error::AppError;
 use crate::members::forms::parse_date;
 use crate::regions::Level;
 use crate::web::page::Page;
-use crate::web::render;
 use crate::web::routes::{Access, Routes};
+use crate::web::{Settings, render};
 
 pub fn register(routes: &mut Routes) {
     routes
@@ -65,30 +65,52 @@ pub struct UnitKey {
 /// repeated looks at the same units cost one load per change, not one per request.
 pub type UnitCache = Cache<UnitKey, UnitView>;
 
-/// A short progress summary for WhatsApp.
+/// A short progress summary for WhatsApp, in plain Indonesian: "Progres JKN Kota Bandung per
+/// 30-06-2025: keaktifan 79,96% (target 80,00%), kurang 1.029 peserta aktif; …".
 pub fn share_text(data: &UnitData) -> String {
     let own = &data.own;
-    let date = data
-        .date
-        .map(|d| d.format("%d-%m-%Y").to_string())
-        .unwrap_or_default();
+    let Some(date) = data.date else {
+        return format!("Progres JKN {}: belum ada data.", own.title);
+    };
     let mut text = format!(
-        "Progres JKN {} {} ({date}): keaktifan {} (target {}), cakupan {}.",
-        own.kind,
-        own.name,
+        "Progres JKN {} per {}: keaktifan {} (target {})",
+        own.title,
+        date.format("%d-%m-%Y"),
         own.activity(),
-        percent(Some(data.threshold.activity_bp)),
-        own.coverage()
+        data.target_activity(),
     );
     let needed = own.needed();
     if needed > 0 {
-        text.push_str(&format!(
-            " Kurang {needed} peserta aktif lagi untuk mencapai target."
-        ));
+        text.push_str(&format!(", kurang {} peserta aktif", thousands(needed)));
     } else if own.figures.is_some() {
-        text.push_str(" Target keaktifan tercapai.");
+        text.push_str(&format!(
+            ", lebih {} peserta aktif",
+            thousands(own.surplus())
+        ));
+    }
+    text.push_str(&format!(
+        "; cakupan {} (target {}). {}.",
+        own.coverage(),
+        data.target_coverage(),
+        own.verdict()
+    ));
+    if level_is_rollup(data) {
+        text.push_str(&format!(" Data: {}.", own.as_of_line()));
+    }
+    if own.stale()
+        && let Some(oldest) = own.reach.oldest
+    {
+        text.push_str(&format!(
+            " Perhatian: sebagian data sudah lama (per {}, lebih dari {} hari).",
+            oldest.format("%d-%m-%Y"),
+            data.stale_after_days
+        ));
     }
     text
+}
+
+fn level_is_rollup(data: &UnitData) -> bool {
+    data.level != Some(Level::DesaKelurahan)
 }
 
 async fn index(user: CurrentUser) -> Result<HttpResponse, AppError> {
@@ -110,7 +132,9 @@ async fn unit(
     query: web::Query<UnitQuery>,
     db: web::Data<Db>,
     cache: web::Data<UnitCache>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
+    let stale_after_days = settings.stale_after_days;
     let code = code.into_inner();
     let sort: String = query.urut.chars().take(20).collect();
     let requested = parse_date(&query.tanggal);
@@ -127,7 +151,7 @@ async fn unit(
         .get_or_load(version, key, {
             let sort = sort.clone();
             db.run(move |conn| {
-                let data = load_unit(conn, &user, &code, requested, &sort)?;
+                let data = load_unit(conn, &user, &code, requested, &sort, stale_after_days)?;
                 let assignees = if can_assign && data.level == Some(Level::DesaKelurahan) {
                     crate::users::queries::field_workers_in(conn, &code)?
                 } else {
@@ -163,7 +187,9 @@ async fn export(
     code: web::Path<String>,
     query: web::Query<UnitQuery>,
     db: web::Data<Db>,
+    settings: web::Data<Settings>,
 ) -> Result<HttpResponse, AppError> {
+    let stale_after_days = settings.stale_after_days;
     let format = Format::parse(&query.format)
         .ok_or(AppError::BadRequest("format harus csv atau xlsx".into()))?;
     let code = code.into_inner();
@@ -172,7 +198,7 @@ async fn export(
     let actor_id = user.id;
     let data = {
         let code = code.clone();
-        db.run(move |conn| load_unit(conn, &user, &code, requested, &sort))
+        db.run(move |conn| load_unit(conn, &user, &code, requested, &sort, stale_after_days))
             .await?
     };
     let (table, name) = match query.tabel.as_str() {
@@ -223,6 +249,13 @@ fn units_table(data: &UnitData) -> Table {
             "kurang_aktif",
             "kurang_terdaftar",
             "status",
+            "desa_per_tanggal",
+            "desa_data_sebelumnya",
+            "desa_tanpa_data",
+            "desa_total",
+            "tanggal_data",
+            "data_tertua",
+            "data_lama",
         ],
         rows: rows
             .iter()
@@ -241,6 +274,13 @@ fn units_table(data: &UnitData) -> Table {
                     Cell::Int(r.needed()),
                     Cell::Int(r.coverage_needed()),
                     Cell::Text(r.standing().label().to_string()),
+                    Cell::Int(r.reach.fresh),
+                    Cell::Int(r.reach.carried()),
+                    Cell::Int(r.reach.missing()),
+                    Cell::Int(r.reach.total),
+                    Cell::Text(r.reach.date.map(|d| d.to_string()).unwrap_or_default()),
+                    Cell::Text(r.reach.oldest.map(|d| d.to_string()).unwrap_or_default()),
+                    Cell::Text(if r.stale() { "ya" } else { "tidak" }.into()),
                 ]
             })
             .collect(),

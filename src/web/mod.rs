@@ -33,6 +33,8 @@ pub struct Settings {
     /// Reverse-proxy hops in front of pesiar, each appending to `X-Forwarded-For` (0: none;
     /// the client address is then the TCP peer). See `auth::address`.
     pub trusted_proxies: usize,
+    /// Progress figures older than this many days carry a warning (`PESIAR_STALE_DAYS`).
+    pub stale_after_days: i64,
 }
 
 /// Percent-encodes a value for use in a query string.

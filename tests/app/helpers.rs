@@ -376,6 +376,7 @@ impl TestApp {
             settings: Settings {
                 secure_cookies: false,
                 trusted_proxies: 0,
+                stale_after_days: pesiar::config::STALE_AFTER_DAYS,
             },
             key: None,
         }

@@ -16,6 +16,7 @@ mod figures_files;
 mod figures_preview;
 mod forms;
 mod headers;
+mod headlines;
 mod health;
 mod helpers;
 mod hostile;

@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use crate::helpers::{PASSWORD, TestApp, location, new_client, spawn_app};
 use crate::journeys::fixture;
 
-const HEADER: &str = "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif";
+pub const HEADER: &str = "kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif";
 
-async fn kelurahan_of(app: &TestApp, area: &'static str) -> Vec<String> {
+pub async fn kelurahan_of(app: &TestApp, area: &'static str) -> Vec<String> {
     app.with_conn(move |conn| {
         regions::table
             .filter(regions::code.like(format!("{area}.%")))
@@ -24,7 +24,13 @@ async fn kelurahan_of(app: &TestApp, area: &'static str) -> Vec<String> {
 }
 
 /// Figures for every kelurahan whose sums are the given city totals.
-fn spread(codes: &[String], date: &str, population: i64, registered: i64, active: i64) -> String {
+pub fn spread(
+    codes: &[String],
+    date: &str,
+    population: i64,
+    registered: i64,
+    active: i64,
+) -> String {
     let n = codes.len() as i64;
     let mut csv = format!("{HEADER}\n");
     for (i, code) in codes.iter().enumerate() {
@@ -117,7 +123,11 @@ async fn bandung_at_its_true_keaktifan_with_the_gap_in_people_and_drill_down() {
         "numerator and denominator"
     );
     assert!(city.contains("99,20%"), "coverage");
-    assert!(city.contains("151 desa/kelurahan melapor"));
+    assert!(
+        city.contains("151 dari 151 desa/kelurahan per 30-06-2025; 0 tanpa data"),
+        "the as-of line"
+    );
+    assert!(city.contains("Belum UHC Prioritas: keaktifan belum (79,96%"));
     assert!(city.contains("30 wilayah di bawahnya"));
     assert!(city.contains("https://wa.me/?text="));
     // Drill down: kecamatan Coblong, then Kelurahan Dago.
@@ -183,10 +193,17 @@ async fn roll_ups_are_ratios_of_sums_and_a_re_import_replaces_only_its_units() {
     assert_eq!(json["needed_to_target"], 90);
     let (_, html) = app.get_text("/progres/32.73.02").await;
     assert!(html.contains("71,82%"));
+    // Two of Coblong's six kelurahan: the sums are partial and get no verdict.
     assert!(
-        html.contains("2 desa/kelurahan melapor"),
+        html.contains("2 dari 6 desa/kelurahan per 31-01-2025; 4 tanpa data"),
         "villages reporting in the kecamatan"
     );
+    assert!(html.contains("Data belum lengkap (2 dari 6 desa/kelurahan)"));
+    assert!(
+        json["meets_uhc_prioritas"].is_null(),
+        "no verdict on partial sums"
+    );
+    assert_eq!(json["status"], "incomplete");
     // Dago comes after Sekeloa: below target first.
     assert!(html.find("Sekeloa").unwrap() < html.find("Dago").unwrap());
 

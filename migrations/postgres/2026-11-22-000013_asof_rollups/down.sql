@@ -1,0 +1,3 @@
+DROP TABLE region_villages;
+ALTER TABLE figure_rollups DROP COLUMN oldest;
+ALTER TABLE figure_rollups DROP COLUMN fresh;
