@@ -13,7 +13,7 @@ use crate::db::schema::{households, members, users, visit_members, visits};
 use crate::db::{DbConnection, now};
 use crate::households::Household;
 use crate::households::queries::{refresh_counts, visible};
-use crate::members::{MemberStatus, Segment};
+use crate::members::{Class, MemberStatus, Segment};
 use crate::reactivations::queries::{NewClaim, report};
 
 pub fn record(
@@ -55,6 +55,7 @@ pub fn record(
                 visit_members::observed_status.eq(entry.observed.as_str()),
                 visit_members::action.eq(entry.action.as_str()),
                 visit_members::new_segment.eq(entry.segment.map(|s| s.as_str())),
+                visit_members::new_class.eq(entry.class.map(|c| c.as_str())),
                 visit_members::rehab_reference.eq(&entry.rehab_reference),
                 visit_members::revisit_on.eq(entry.revisit_on),
             ))
@@ -228,11 +229,16 @@ pub struct MemberVisitRow {
     pub new_segment: Option<Segment>,
     pub rehab_reference: Option<String>,
     pub revisit_on: Option<NaiveDate>,
+    pub new_class: Option<Class>,
 }
 
 impl MemberVisitRow {
     pub fn segment_label(&self) -> &'static str {
         self.new_segment.map_or("", Segment::label)
+    }
+
+    pub fn class_label(&self) -> &'static str {
+        self.new_class.map_or("", Class::label)
     }
 }
 
@@ -251,6 +257,7 @@ macro_rules! member_visit_rows {
                 visit_members::new_segment,
                 visit_members::rehab_reference,
                 visit_members::revisit_on,
+                visit_members::new_class,
             ))
     };
 }
