@@ -143,3 +143,118 @@ async fn a_visit_is_sent_only_under_its_authors_session() {
     assert!(res.text().await.unwrap().contains("pengguna lain"));
     assert_eq!(visit_count(&app).await, before, "nothing recorded");
 }
+
+/// A visit sent from our page after the session cookie is gone (cleared, or a new phone
+/// profile) answers with the login form carrying what was typed, not "Formulir kedaluwarsa";
+/// after login it is offered back and recorded. A post that does not come from our pages, or
+/// to the login form itself, is still refused.
+#[tokio::test]
+async fn a_form_sent_after_the_cookie_is_gone_keeps_what_was_typed() {
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.kuki", "32.73.02.1004").await;
+    let form_path = visit_form_path(f.household);
+    let form = app.open_form(&f.agent, &form_path).await;
+    let fields = form.filled(&[
+        ("visited_on", &today()),
+        ("outcome", "menolak"),
+        ("note", "Pemilik minta datang hari Minggu"),
+    ]);
+    // The same phone without its cookie.
+    let phone = crate::helpers::new_client();
+    let cross_site = phone
+        .post(app.url(&form_path))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(cross_site.status(), StatusCode::FORBIDDEN);
+    assert!(
+        cross_site
+            .text()
+            .await
+            .unwrap()
+            .contains("Formulir kedaluwarsa")
+    );
+    let login_post = phone
+        .post(app.url("/login"))
+        .header("sec-fetch-site", "same-origin")
+        .form(&[
+            ("username", "agen.kuki"),
+            ("password", crate::helpers::PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        login_post.status(),
+        StatusCode::FORBIDDEN,
+        "login keeps its token"
+    );
+
+    let before = visit_count(&app).await;
+    let res = phone
+        .post(app.url(&form_path))
+        .header("sec-fetch-site", "same-origin")
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let login = res.text().await.unwrap();
+    assert!(login.contains("isian tidak hilang"), "{login}");
+    assert!(login.contains("Minggu"), "the typed note is carried");
+    assert_eq!(visit_count(&app).await, before, "nothing recorded yet");
+    // Also by Origin, as browsers without Sec-Fetch-Site send it.
+    let by_origin = crate::helpers::new_client()
+        .post(app.url(&form_path))
+        .header("origin", app.url("").trim_end_matches('/'))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_origin.status(), StatusCode::UNAUTHORIZED);
+
+    let replay_body = crate::journeys::value_of(&login, "replay_body").unwrap();
+    let token = crate::helpers::csrf_from(&login).unwrap();
+    let body = html_unescape(&replay_body);
+    let res = phone
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", token.as_str()),
+            ("username", "agen.kuki"),
+            ("password", crate::helpers::PASSWORD),
+            ("replay_path", form_path.as_str()),
+            ("replay_body", body.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    let replay = res.text().await.unwrap();
+    assert!(replay.contains("Pemilik minta datang hari Minggu"));
+    let token = crate::helpers::csrf_from(&replay).unwrap();
+    let mut resend: Vec<(String, String)> = pesiar::web::forms::pairs(body.as_bytes());
+    for (name, value) in resend.iter_mut() {
+        if name == "csrf_token" {
+            *value = token.clone();
+        }
+    }
+    let res = phone
+        .post(app.url(&form_path))
+        .form(&resend)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(visit_count(&app).await, before + 1);
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&#43;", "+")
+        .replace("&#61;", "=")
+        .replace("&#38;", "&")
+        .replace("&amp;", "&")
+        .replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&#39;", "'")
+}
