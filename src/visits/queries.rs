@@ -25,6 +25,7 @@ pub fn record(
     let first_visit_here = visits::table
         .filter(visits::household_id.eq(household.id))
         .filter(visits::visitor_id.eq(user.id))
+        .filter(visits::voided_at.is_null())
         .count()
         .get_result::<i64>(conn)?
         == 0;
@@ -175,6 +176,7 @@ macro_rules! visit_rows {
 pub fn for_household(conn: &mut DbConnection, household_id: i32) -> QueryResult<Vec<VisitRow>> {
     visit_rows!()
         .filter(visits::household_id.eq(household_id))
+        .filter(visits::voided_at.is_null())
         .order((visits::visited_on.desc(), visits::id.desc()))
         .limit(50)
         .load(conn)
@@ -272,6 +274,7 @@ pub fn entries_of(conn: &mut DbConnection, visit_id: i32) -> QueryResult<Vec<Mem
 pub fn for_member(conn: &mut DbConnection, member_id: i32) -> QueryResult<Vec<MemberVisitRow>> {
     member_visit_rows!()
         .filter(visit_members::member_id.eq(member_id))
+        .filter(visits::voided_at.is_null())
         .order((visits::visited_on.desc(), visits::id.desc()))
         .limit(50)
         .load(conn)
@@ -286,6 +289,7 @@ pub fn by_visitor_between(
 ) -> QueryResult<Vec<VisitRow>> {
     visit_rows!()
         .filter(visits::visitor_id.eq(user_id))
+        .filter(visits::voided_at.is_null())
         .filter(visits::visited_on.ge(from))
         .filter(visits::visited_on.le(to))
         .order((visits::visited_on.desc(), visits::id.desc()))
@@ -314,6 +318,7 @@ pub fn follow_ups_due(
         .inner_join(visits::table.inner_join(households::table))
         .inner_join(members::table)
         .filter(visits::visitor_id.eq(user_id))
+        .filter(visits::voided_at.is_null())
         .filter(visit_members::revisit_on.le(today))
         .filter(households::last_visited_on.le(visits::visited_on.nullable()))
         .select((

@@ -229,6 +229,11 @@ struct ShowPage {
     visit: VisitRow,
     location: Option<(f64, f64)>,
     entries: Vec<MemberVisitRow>,
+    /// Whether this user may correct or void it now.
+    correctable: bool,
+    /// Why it was voided, if it was.
+    void_reason: Option<String>,
+    voided: bool,
 }
 
 async fn show(
@@ -238,11 +243,14 @@ async fn show(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id = *id;
-    let ((visit, lat, lon), entries) = db
+    let ((visit, lat, lon), entries, correctable, voided) = db
         .run(move |conn| {
             let visit = queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
             let entries = queries::entries_of(conn, id)?;
-            Ok((visit, entries))
+            let correctable =
+                super::corrections::find_correctable(conn, &user, id, crate::db::now())?.is_some();
+            let voided = super::corrections::voided(conn, id)?;
+            Ok((visit, entries, correctable, voided))
         })
         .await?;
     render(
@@ -252,6 +260,9 @@ async fn show(
             visit,
             location: lat.zip(lon),
             entries,
+            correctable,
+            voided: voided.is_some(),
+            void_reason: voided.and_then(|(_, reason)| reason),
         },
     )
 }

@@ -258,3 +258,168 @@ fn html_unescape(s: &str) -> String {
         .replace("&#34;", "\"")
         .replace("&#39;", "'")
 }
+
+fn activity_of(conn: &mut pesiar::db::DbConnection, user_id: i32) -> pesiar::activity::Activity {
+    pesiar::activity::per_worker(conn, None)
+        .unwrap()
+        .into_iter()
+        .find(|a| a.user_id == user_id)
+        .unwrap_or_default()
+}
+
+/// The author voids a visit with a reason (refused without one; a double tap is one void): it
+/// leaves the counters and the household's last visit, its waiting claim is withdrawn, and it
+/// is audited. Another area cannot even open the page; a supervisor corrects a note; the
+/// author's window closes after seven days.
+#[tokio::test]
+async fn a_visit_is_corrected_or_voided_with_a_reason() {
+    use pesiar::db::schema::{audit_log, households, reactivations};
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.koreksi", "32.73.02.1004").await;
+    let agent_id = crate::helpers::user_id(&app, "agen.koreksi").await;
+    let ibu = f.members[0];
+    let day = today();
+    let (status, action) = (format!("m.{ibu}.status"), format!("m.{ibu}.action"));
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                ("visited_on", &day),
+                ("outcome", "ditemui"),
+                (&status, "nonaktif"),
+                (&action, "tunggakan_lunas"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let visit_path = location(&res);
+    let visit = crate::journeys::id_from(&visit_path);
+    let before = app.with_conn(move |c| activity_of(c, agent_id)).await;
+    assert_eq!((before.visits, before.reported), (2, 1));
+    let page = app
+        .get_with(&f.agent, &visit_path)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(&format!("/kunjungan/{visit}/koreksi")));
+
+    // Out of area: not found.
+    let stranger = app
+        .client_as("agen.luar", Role::Agent, &["32.73.01.1001"])
+        .await;
+    let correct_path = format!("/kunjungan/{visit}/koreksi");
+    assert_eq!(
+        app.get_with(&stranger, &correct_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    let form = app.open_form(&f.agent, &correct_path).await;
+    let res = app
+        .send_form(&f.agent, &form, &[("aksi", "batal"), ("reason", " ")])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().await.unwrap().contains("id=\"reason-err\""));
+    for _ in 0..2 {
+        let res = app
+            .send_form(
+                &f.agent,
+                &form,
+                &[("aksi", "batal"), ("reason", "salah rumah")],
+            )
+            .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(location(&res), visit_path);
+    }
+    let page = app
+        .get_with(&f.agent, &visit_path)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Dibatalkan") && page.contains("salah rumah"));
+    let after = app.with_conn(move |c| activity_of(c, agent_id)).await;
+    assert_eq!(
+        (after.visits, after.households, after.reported),
+        (1, before.households, 0),
+        "the void leaves the counters"
+    );
+    let (claims, last, voids) = app
+        .with_conn(move |conn| {
+            let claims = reactivations::table
+                .filter(reactivations::visit_id.eq(visit))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap();
+            let last: Option<String> = households::table
+                .find(f.household)
+                .select(households::last_visit_outcome)
+                .first(conn)
+                .unwrap();
+            let voids = audit_log::table
+                .filter(audit_log::action.eq("visit.void"))
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap();
+            (claims, last, voids)
+        })
+        .await;
+    assert_eq!(claims, 0, "the waiting claim is withdrawn");
+    assert_eq!(
+        last.as_deref(),
+        Some("tidak_ditemui"),
+        "back to the visit before"
+    );
+    assert_eq!(voids, 1);
+    // Voided: no second correction.
+    assert_eq!(
+        app.get_with(&f.agent, &correct_path).await.status(),
+        StatusCode::NOT_FOUND
+    );
+
+    // The fixture's visit: a supervisor corrects its note; the author, eight days on, cannot.
+    let supervisor = app
+        .client_as("spv.koreksi", Role::Supervisor, &["32.73"])
+        .await;
+    let earlier = format!("/kunjungan/{}/koreksi", f.visit);
+    let res = app
+        .submit(
+            &supervisor,
+            &earlier,
+            &[
+                ("aksi", "koreksi"),
+                ("visited_on", &day),
+                ("note", "rumah kosong, tetangga bilang pindah kerja"),
+                ("reason", "catatan kurang lengkap"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let first = f.visit;
+    app.with_conn(move |conn| {
+        diesel::update(visits::table.find(first))
+            .set(visits::created_at.eq(pesiar::db::now() - chrono::Duration::days(8)))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    assert_eq!(
+        app.get_with(&f.agent, &earlier).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get_with(&supervisor, &earlier).await.status(),
+        StatusCode::OK
+    );
+    let note: String = app
+        .with_conn(move |conn| {
+            visits::table
+                .find(first)
+                .select(visits::note)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(note.contains("pindah kerja"));
+}
