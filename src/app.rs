@@ -27,6 +27,7 @@ pub fn routes() -> Routes {
     crate::households::routes::register(&mut routes);
     crate::members::routes::register(&mut routes);
     crate::visits::routes::register(&mut routes);
+    crate::visits::correction_routes::register(&mut routes);
     crate::reactivations::routes::register(&mut routes);
     crate::progress::routes::register(&mut routes);
     crate::assignments::routes::register(&mut routes);

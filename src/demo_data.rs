@@ -296,6 +296,7 @@ pub fn seed(
                                 observed: m.status,
                                 action,
                                 segment,
+                                class: None,
                                 rehab_reference: None,
                                 revisit_on: None,
                             }

@@ -125,6 +125,9 @@ diesel::table! {
         longitude -> Nullable<Double>,
         accuracy_m -> Nullable<Double>,
         created_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+        voided_by -> Nullable<Integer>,
+        void_reason -> Nullable<Text>,
     }
 }
 
@@ -138,6 +141,7 @@ diesel::table! {
         new_segment -> Nullable<Text>,
         rehab_reference -> Nullable<Text>,
         revisit_on -> Nullable<Date>,
+        new_class -> Nullable<Text>,
     }
 }
 

@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use super::{Action, Outcome};
 use crate::households::forms::clean_text;
 use crate::members::forms::parse_date;
-use crate::members::{MemberStatus, Segment};
+use crate::members::{Class, MemberStatus, Segment};
 use crate::web::forms::FieldErrors;
 
 /// How far back a visit may be dated (a phone that was offline for a while).
@@ -24,6 +24,22 @@ pub struct MemberEntryForm {
     pub segment: String,
     pub rehab: String,
     pub revisit: String,
+    pub class: String,
+}
+
+impl MemberEntryForm {
+    /// Whether anything was chosen or typed for the member (beyond the status).
+    fn has_choices(&self) -> bool {
+        [
+            &self.action,
+            &self.segment,
+            &self.rehab,
+            &self.revisit,
+            &self.class,
+        ]
+        .iter()
+        .any(|v| !v.trim().is_empty())
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -35,6 +51,9 @@ pub struct VisitForm {
     pub longitude: String,
     pub accuracy_m: String,
     pub submission_key: String,
+    /// The user the form was opened by: a form queued on a shared phone, or offered back after
+    /// a re-login, is recorded only under its author's session.
+    pub author_id: String,
     pub members: BTreeMap<i32, MemberEntryForm>,
 }
 
@@ -51,6 +70,7 @@ impl VisitForm {
                 "longitude" => form.longitude = value,
                 "accuracy_m" => form.accuracy_m = value,
                 "submission_key" => form.submission_key = value,
+                "author_id" => form.author_id = value,
                 _ => {
                     let mut parts = name.splitn(3, '.');
                     let (Some("m"), Some(id), Some(field)) =
@@ -69,6 +89,7 @@ impl VisitForm {
                         "segment" => entry.segment = value,
                         "rehab" => entry.rehab = value,
                         "revisit" => entry.revisit = value,
+                        "class" => entry.class = value,
                         _ => {}
                     }
                 }
@@ -88,6 +109,8 @@ pub struct MemberEntry {
     pub observed: MemberStatus,
     pub action: Action,
     pub segment: Option<Segment>,
+    /// For a move to a mandiri segment (PBPU/BP): the class chosen.
+    pub class: Option<Class>,
     pub rehab_reference: Option<String>,
     pub revisit_on: Option<NaiveDate>,
 }
@@ -166,11 +189,20 @@ impl VisitForm {
         };
         let mut entries = Vec::new();
         for (&member_id, entry) in &self.members {
-            if entry.status.trim().is_empty() {
-                continue; // not met
-            }
             if !member_ids.contains(&member_id) {
-                errors.add("members", "Ada anggota yang bukan dari rumah tangga ini.");
+                if !entry.status.trim().is_empty() || entry.has_choices() {
+                    errors.add("members", "Ada anggota yang bukan dari rumah tangga ini.");
+                }
+                continue;
+            }
+            if entry.status.trim().is_empty() {
+                // Not met. A choice made for them anyway would be dropped: say so instead.
+                if entry.has_choices() {
+                    errors.add(
+                        field(member_id, "status"),
+                        "Pilih status anggota ini, atau kosongkan tindakannya: tindakan tanpa status tidak dicatat.",
+                    );
+                }
                 continue;
             }
             if outcome.is_some() && outcome != Some(Outcome::Met) {
@@ -260,6 +292,19 @@ fn validate_entry(
             _ => {}
         }
     }
+    let class = match segment {
+        Some(s) if action.needs_segment() && s.has_class() => {
+            let class = Class::parse(&entry.class);
+            if class.is_none() {
+                errors.add(
+                    field(member_id, "class"),
+                    "Pilih kelas (I, II atau III) untuk PBPU/BP.",
+                );
+            }
+            class
+        }
+        _ => None,
+    };
     if action == Action::Rehab {
         match clean_text(&entry.rehab, 40) {
             Ok(r) if !r.is_empty() => rehab_reference = Some(r),
@@ -293,6 +338,7 @@ fn validate_entry(
         observed,
         action,
         segment,
+        class,
         rehab_reference,
         revisit_on,
     })
@@ -328,6 +374,7 @@ mod tests {
             ("m.2.status", "belum_terdaftar"),
             ("m.2.action", "pendaftaran_baru"),
             ("m.2.segment", "pbpu"),
+            ("m.2.class", "2"),
             ("m.3.status", ""),
             ("latitude", "-6.8915"),
             ("longitude", "107.6107"),
@@ -340,6 +387,7 @@ mod tests {
             Some(crate::reactivations::ClaimKind::Reactivation)
         );
         assert_eq!(input.entries[1].segment, Some(Segment::Pbpu));
+        assert_eq!(input.entries[1].class, Some(Class::II));
         assert_eq!(input.location, Some((-6.8915, 107.6107, Some(12.0))));
     }
 
@@ -366,6 +414,30 @@ mod tests {
         assert!(errors.has("m.3.rehab"));
         assert!(errors.has("m.4.revisit"));
         assert!(errors.has("members"));
+    }
+
+    #[test]
+    fn an_action_without_a_status_or_a_mandiri_registration_without_a_class_is_refused() {
+        let form = VisitForm::from_pairs(&pairs(&[
+            ("visited_on", "2026-11-22"),
+            ("outcome", "ditemui"),
+            ("m.1.status", ""),
+            ("m.1.action", "tunggakan_lunas"),
+            ("m.2.status", "belum_terdaftar"),
+            ("m.2.action", "pendaftaran_baru"),
+            ("m.2.segment", "bp"),
+            ("m.3.status", "belum_terdaftar"),
+            ("m.3.action", "pendaftaran_baru"),
+            ("m.3.segment", "pbi_apbd"),
+            ("m.4.status", ""),
+            ("m.4.action", ""),
+        ]));
+        let errors = form.validate(&[1, 2, 3, 4], day(22)).unwrap_err();
+        assert!(errors.has("m.1.status"));
+        assert!(errors.has("m.2.class"));
+        assert!(!errors.has("m.3.class"), "PBI has no class");
+        assert!(!errors.has("m.4.status"), "nothing chosen: not met");
+        assert_eq!(errors.len(), 2);
     }
 
     #[test]

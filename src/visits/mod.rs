@@ -2,6 +2,8 @@
 //! seen and the action taken. Actions that would make someone active become claims
 //! (`reactivations`) awaiting verification.
 
+pub mod correction_routes;
+pub mod corrections;
 pub mod forms;
 pub mod queries;
 pub mod routes;

@@ -13,7 +13,7 @@ use crate::db::schema::{households, members, users, visit_members, visits};
 use crate::db::{DbConnection, now};
 use crate::households::Household;
 use crate::households::queries::{refresh_counts, visible};
-use crate::members::{MemberStatus, Segment};
+use crate::members::{Class, MemberStatus, Segment};
 use crate::reactivations::queries::{NewClaim, report};
 
 pub fn record(
@@ -25,6 +25,7 @@ pub fn record(
     let first_visit_here = visits::table
         .filter(visits::household_id.eq(household.id))
         .filter(visits::visitor_id.eq(user.id))
+        .filter(visits::voided_at.is_null())
         .count()
         .get_result::<i64>(conn)?
         == 0;
@@ -55,6 +56,7 @@ pub fn record(
                 visit_members::observed_status.eq(entry.observed.as_str()),
                 visit_members::action.eq(entry.action.as_str()),
                 visit_members::new_segment.eq(entry.segment.map(|s| s.as_str())),
+                visit_members::new_class.eq(entry.class.map(|c| c.as_str())),
                 visit_members::rehab_reference.eq(&entry.rehab_reference),
                 visit_members::revisit_on.eq(entry.revisit_on),
             ))
@@ -174,6 +176,7 @@ macro_rules! visit_rows {
 pub fn for_household(conn: &mut DbConnection, household_id: i32) -> QueryResult<Vec<VisitRow>> {
     visit_rows!()
         .filter(visits::household_id.eq(household_id))
+        .filter(visits::voided_at.is_null())
         .order((visits::visited_on.desc(), visits::id.desc()))
         .limit(50)
         .load(conn)
@@ -228,11 +231,16 @@ pub struct MemberVisitRow {
     pub new_segment: Option<Segment>,
     pub rehab_reference: Option<String>,
     pub revisit_on: Option<NaiveDate>,
+    pub new_class: Option<Class>,
 }
 
 impl MemberVisitRow {
     pub fn segment_label(&self) -> &'static str {
         self.new_segment.map_or("", Segment::label)
+    }
+
+    pub fn class_label(&self) -> &'static str {
+        self.new_class.map_or("", Class::label)
     }
 }
 
@@ -251,6 +259,7 @@ macro_rules! member_visit_rows {
                 visit_members::new_segment,
                 visit_members::rehab_reference,
                 visit_members::revisit_on,
+                visit_members::new_class,
             ))
     };
 }
@@ -265,6 +274,7 @@ pub fn entries_of(conn: &mut DbConnection, visit_id: i32) -> QueryResult<Vec<Mem
 pub fn for_member(conn: &mut DbConnection, member_id: i32) -> QueryResult<Vec<MemberVisitRow>> {
     member_visit_rows!()
         .filter(visit_members::member_id.eq(member_id))
+        .filter(visits::voided_at.is_null())
         .order((visits::visited_on.desc(), visits::id.desc()))
         .limit(50)
         .load(conn)
@@ -279,6 +289,7 @@ pub fn by_visitor_between(
 ) -> QueryResult<Vec<VisitRow>> {
     visit_rows!()
         .filter(visits::visitor_id.eq(user_id))
+        .filter(visits::voided_at.is_null())
         .filter(visits::visited_on.ge(from))
         .filter(visits::visited_on.le(to))
         .order((visits::visited_on.desc(), visits::id.desc()))
@@ -307,6 +318,7 @@ pub fn follow_ups_due(
         .inner_join(visits::table.inner_join(households::table))
         .inner_join(members::table)
         .filter(visits::visitor_id.eq(user_id))
+        .filter(visits::voided_at.is_null())
         .filter(visit_members::revisit_on.le(today))
         .filter(households::last_visited_on.le(visits::visited_on.nullable()))
         .select((

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::households::Household;
 use crate::households::queries as household_queries;
 use crate::members::queries::{Member, for_household};
-use crate::members::{MemberStatus, Segment};
+use crate::members::{Class, MemberStatus, Segment};
 use crate::reactivations::queries::pending_members;
 use crate::submissions::{self, Submitted};
 use crate::text_enum::{SelectOption, options};
@@ -39,10 +39,12 @@ pub struct EntryView {
     pub segment_field: String,
     pub rehab_field: String,
     pub revisit_field: String,
+    pub class_field: String,
     pub entry: MemberEntryForm,
     pub statuses: Vec<SelectOption>,
     pub actions: Vec<SelectOption>,
     pub segments: Vec<SelectOption>,
+    pub classes: Vec<SelectOption>,
     pub pending_claim: bool,
 }
 
@@ -76,6 +78,8 @@ fn form_page(
                 segment_field: field(member.id, "segment"),
                 rehab_field: field(member.id, "rehab"),
                 revisit_field: field(member.id, "revisit"),
+                class_field: field(member.id, "class"),
+                classes: options(Class::ALL, Class::as_str, Class::label, &entry.class),
                 statuses: options(
                     MemberStatus::ALL,
                     MemberStatus::as_str,
@@ -133,6 +137,7 @@ async fn new_form(
     let form = VisitForm {
         visited_on: today().format("%Y-%m-%d").to_string(),
         submission_key: submissions::new_key(),
+        author_id: user.id.to_string(),
         ..VisitForm::default()
     };
     render(
@@ -159,6 +164,19 @@ async fn create(
     let (household, members, pending) = load(&db, &user, *id).await?;
     let form = VisitForm::from_pairs(&pairs(&body));
     let member_ids: Vec<i32> = members.iter().map(|m| m.id).collect();
+    if !form.author_id.is_empty() && form.author_id != user.id.to_string() {
+        // Typed by someone else on this phone (queued offline, or offered back after another
+        // user signed in): only its author may send it.
+        let mut errors = FieldErrors::default();
+        errors.add(
+            "author",
+            "Kunjungan ini diisi oleh pengguna lain di HP ini; hanya dia yang dapat mengirimnya.",
+        );
+        return render(
+            StatusCode::CONFLICT,
+            &form_page(&req, household, members, &pending, form, errors),
+        );
+    }
     let errors = match form.validate(&member_ids, today()) {
         Err(errors) => errors,
         Ok(input) => {
@@ -211,6 +229,11 @@ struct ShowPage {
     visit: VisitRow,
     location: Option<(f64, f64)>,
     entries: Vec<MemberVisitRow>,
+    /// Whether this user may correct or void it now.
+    correctable: bool,
+    /// Why it was voided, if it was.
+    void_reason: Option<String>,
+    voided: bool,
 }
 
 async fn show(
@@ -220,11 +243,14 @@ async fn show(
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
     let id = *id;
-    let ((visit, lat, lon), entries) = db
+    let ((visit, lat, lon), entries, correctable, voided) = db
         .run(move |conn| {
             let visit = queries::find_visible(conn, &user, id)?.ok_or(AppError::NotFound)?;
             let entries = queries::entries_of(conn, id)?;
-            Ok((visit, entries))
+            let correctable =
+                super::corrections::find_correctable(conn, &user, id, crate::db::now())?.is_some();
+            let voided = super::corrections::voided(conn, id)?;
+            Ok((visit, entries, correctable, voided))
         })
         .await?;
     render(
@@ -234,6 +260,9 @@ async fn show(
             visit,
             location: lat.zip(lon),
             entries,
+            correctable,
+            voided: voided.is_some(),
+            void_reason: voided.and_then(|(_, reason)| reason),
         },
     )
 }

@@ -28,6 +28,27 @@ pub const MULTIPART_PATHS: &[&str] = &["/data/impor", "/data/roster"];
 #[derive(Clone, Copy)]
 struct Checked;
 
+/// Marks a same-origin form posted without any session token (the cookie is gone). The access
+/// check (`web::routes`) refuses it as `AppError::Csrf` unless it answers with the re-login
+/// page; it never reaches a handler.
+#[derive(Clone, Copy)]
+pub struct NoSessionToken;
+
+/// Whether the browser says the request comes from one of our pages: `Sec-Fetch-Site`, or else
+/// an `Origin` naming the host the request was sent to. A request saying neither is refused.
+fn same_origin(req: &ServiceRequest) -> bool {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = header("sec-fetch-site") {
+        return site == "same-origin";
+    }
+    match (header("origin"), header("host")) {
+        (Some(origin), Some(host)) => origin
+            .split_once("://")
+            .is_some_and(|(_, origin_host)| origin_host == host),
+        _ => false,
+    }
+}
+
 pub async fn protect(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -36,6 +57,7 @@ pub async fn protect(
         return Ok(next.call(req).await?.map_into_left_body());
     }
     let expected = existing_csrf_token(&req.get_session());
+    let expected_missing = expected.is_none();
     let mut provided = req
         .headers()
         .get(HEADER)
@@ -75,6 +97,14 @@ pub async fn protect(
         _ => false,
     };
     if !valid {
+        // No token in the session at all: the cookie is gone (cleared, expired in the browser,
+        // or unreadable after a key change). A form from one of our own pages goes on to the
+        // access check, which answers with the re-login page keeping what was typed, as for a
+        // session that expired; no handler runs for it (`NoSessionToken`).
+        if expected_missing && is_form && same_origin(&req) {
+            req.extensions_mut().insert(NoSessionToken);
+            return Ok(next.call(req).await?.map_into_left_body());
+        }
         return Ok(req.error_response(AppError::Csrf).map_into_right_body());
     }
     req.extensions_mut().insert(Checked);

@@ -11,6 +11,8 @@ use crate::auth::CurrentUser;
 use crate::web::{assets, policy, session};
 
 pub struct UserBadge {
+    /// Whose work the phone's offline queue holds (`static/offline.js`).
+    pub id: i32,
     pub full_name: String,
     pub role_label: &'static str,
     pub is_admin: bool,
@@ -45,6 +47,7 @@ impl Page {
     pub fn from_request(req: &HttpRequest) -> Self {
         let session = req.get_session();
         let user = req.extensions().get::<CurrentUser>().map(|user| UserBadge {
+            id: user.id,
             full_name: user.full_name.clone(),
             role_label: user.role.label(),
             is_admin: policy::ADMINISTER.admits(user.role),

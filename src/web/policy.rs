@@ -39,6 +39,11 @@ pub const FIELD_WORKERS: &[Role] = &[Role::Agent, Role::Kader];
 /// Record households, members and visits.
 pub const RECORD_FIELDWORK: Access = Access::Roles(FIELD_WORKERS);
 /// Manage users, their locks and API tokens, and read who viewed a member's data.
+/// Correcting or voiding a visit: its author (a field worker, for a few days) or a supervisor;
+/// which visit, the query decides (`visits::corrections`).
+pub const CORRECT_VISITS: Access =
+    Access::Roles(&[Role::Agent, Role::Kader, Role::Supervisor, Role::Admin]);
+
 pub const ADMINISTER: Access = Access::Roles(&[Role::Admin]);
 /// See the whole country: no area filter in queries.
 pub const SEE_ALL_AREAS: Access = ADMINISTER;

@@ -151,6 +151,15 @@ async fn enforce(
         // Unknown method for this path: let the resource answer 405.
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // A form posted without any session token (`csrf::NoSessionToken`) gets only the re-login
+    // page, where a signed-in route would have needed a session; anything else is refused.
+    let no_token = req
+        .extensions()
+        .get::<crate::web::csrf::NoSessionToken>()
+        .is_some();
+    if no_token && access.allows(None) {
+        return Ok(req.error_response(AppError::Csrf));
+    }
     if access == Access::Public {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
@@ -174,6 +183,9 @@ async fn enforce(
             .insert_header((actix_web::http::header::WWW_AUTHENTICATE, "Bearer"))
             .json(serde_json::json!({ "error": "unauthorized" }));
         return Ok(req.into_response(response));
+    }
+    if no_token && user.is_some() {
+        return Ok(req.error_response(AppError::Csrf));
     }
     let role = user.as_ref().map(|u| u.role);
     if !access.allows(role) {

@@ -19,6 +19,7 @@ const ADMIN: Rule = Rule::Only(&[Role::Admin]);
 const FIELD: Rule = Rule::Only(&[Role::Agent, Role::Kader]);
 const VERIFIERS: Rule = Rule::Only(&[Role::Supervisor, Role::Admin]);
 const MANAGERS: Rule = Rule::Only(&[Role::Supervisor, Role::Admin]);
+const CORRECTORS: Rule = Rule::Only(&[Role::Agent, Role::Kader, Role::Supervisor, Role::Admin]);
 const READERS: Rule = Rule::Only(&[Role::Office, Role::Supervisor, Role::Admin]);
 
 const EXPECTED: &[(&str, &str, Rule)] = &[
@@ -65,6 +66,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/rumah-tangga/{id}/kunjungan/baru", FIELD),
     ("POST", "/rumah-tangga/{id}/kunjungan/baru", FIELD),
     ("GET", "/kunjungan/{id}", Rule::SignedIn),
+    ("GET", "/kunjungan/{id}/koreksi", CORRECTORS),
+    ("POST", "/kunjungan/{id}/koreksi", CORRECTORS),
     ("GET", "/verifikasi", VERIFIERS),
     ("POST", "/verifikasi", VERIFIERS),
     ("GET", "/progres", Rule::SignedIn),

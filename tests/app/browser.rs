@@ -561,3 +561,143 @@ async fn visits_without_signal_wait_on_the_phone_and_are_recorded_once() {
         .unwrap();
     assert_eq!(left, json!(0));
 }
+
+/// How many items the phone's queue holds, everyone's.
+async fn queued_items(b: &Browser) -> serde_json::Value {
+    b.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const req = indexedDB.open('pesiar', 1);
+             req.onsuccess = () => { const all = req.result.transaction('antrean').objectStore('antrean').getAll();
+                                     all.onsuccess = () => done(all.result.map(i => i.user || null)); };",
+            vec![],
+        )
+        .await
+        .unwrap()
+}
+
+/// Tapping *Keluar* with a visit still on the phone asks first; a logout that cannot reach the
+/// server (no signal) clears nothing; "Kirim dulu" sends it, then logs out. Another user's
+/// queued visit (a shared phone) is neither counted, sent, nor cleared.
+#[tokio::test]
+async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
+    let Some(mut b) = Browser::start("keluar-tanpa-sinyal").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.keluar", "32.73.02.1004").await;
+    let other = app
+        .create_user("agen.lain", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let visits = || {
+        app.with_conn(|conn| {
+            use diesel::prelude::*;
+            pesiar::db::schema::visits::table
+                .count()
+                .get_result::<i64>(conn)
+                .unwrap()
+        })
+    };
+    let before = visits().await;
+    b.log_in(&app, "agen.keluar").await;
+    b.until(
+        "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller || (location.reload(), false)",
+        "the service worker",
+    )
+    .await;
+    let form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    b.goto(&app, &form, "form-dengan-sinyal").await;
+    // What another agent left queued on this phone (no author field: only the phone's own
+    // check keeps it from being sent under this session).
+    b.client
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             const req = indexedDB.open('pesiar', 1);
+             req.onupgradeneeded = () => req.result.createObjectStore('antrean', { keyPath: 'key' });
+             req.onsuccess = () => { const t = req.result.transaction('antrean', 'readwrite');
+               t.objectStore('antrean').put({ key: 'hlain', url: arguments[0], at: Date.now(), user: arguments[1],
+                 body: 'submission_key=hlain&visited_on=' + arguments[2] + '&outcome=menolak' });
+               t.oncomplete = () => done(true); };",
+            vec![
+                json!(app.url(&form)),
+                json!(other.to_string()),
+                json!(pesiar::web::today().format("%Y-%m-%d").to_string()),
+            ],
+        )
+        .await
+        .unwrap();
+
+    b.set_offline(true).await;
+    b.select("#outcome", "tidak_ditemui").await;
+    b.click("#visit-form button[type=submit]").await;
+    b.until(
+        "const p = document.getElementById('antrean'); return !p.hidden && p.textContent.startsWith('1 kunjungan belum terkirim')",
+        "one queued visit (the other agent's not counted)",
+    )
+    .await;
+    b.until(
+        "return document.getElementById('antrean-form').textContent.startsWith('Tersimpan di HP')",
+        "the state where the agent tapped",
+    )
+    .await;
+    b.check_page("tersimpan-di-hp", &[OFFLINE]).await;
+
+    // Keluar asks; "Buang dan keluar" without signal keeps everything and says why.
+    b.click("form[action='/logout'] button").await;
+    b.arrive("#keluar-tanya", "keluar-bertanya").await;
+    b.click("#buang-keluar").await;
+    b.until(
+        "return document.getElementById('antrean').textContent.startsWith('Belum bisa keluar')",
+        "the logout that did not reach the server",
+    )
+    .await;
+    b.check_page("belum-bisa-keluar", &[OFFLINE]).await;
+    let mine = json!(
+        app.with_conn(
+            |conn| pesiar::users::queries::find_by_username(conn, "agen.keluar")
+                .unwrap()
+                .unwrap()
+                .id
+        )
+        .await
+        .to_string()
+    );
+    let left = queued_items(&b).await;
+    assert_eq!(
+        left.as_array()
+            .unwrap()
+            .iter()
+            .filter(|u| **u == mine)
+            .count(),
+        1,
+        "the visit is still on the phone: {left}"
+    );
+    assert!(
+        b.eval("return !!document.querySelector('form[action=\"/logout\"]')")
+            .await
+            == json!(true),
+        "still signed in"
+    );
+
+    // "Kirim dulu" without signal: still waiting, and said so; with signal back it sends the
+    // visit, then logs out.
+    b.click("form[action='/logout'] button").await;
+    b.arrive("#kirim-dulu", "keluar-bertanya-lagi").await;
+    b.click("#kirim-dulu").await;
+    b.until(
+        "return document.getElementById('keluar-tanya').textContent.includes('masih belum terkirim')",
+        "the visit still waiting",
+    )
+    .await;
+    b.check_page("masih-menunggu", &[OFFLINE]).await;
+    b.set_offline(false).await;
+    b.click("#kirim-dulu").await;
+    b.arrive("#username", "keluar-setelah-terkirim").await;
+    assert_eq!(visits().await, before + 1, "the agent's visit, and only it");
+    let left = queued_items(&b).await;
+    assert_eq!(
+        left,
+        json!([other.to_string()]),
+        "only the other agent's item stays"
+    );
+}

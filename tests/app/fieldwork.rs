@@ -31,6 +31,7 @@ async fn agent_visit_with_reactivation_and_registration_then_supervisor_confirms
                 (&format!("m.{anak}.status"), "belum_terdaftar"),
                 (&format!("m.{anak}.action"), "pendaftaran_baru"),
                 (&format!("m.{anak}.segment"), "pbpu"),
+                (&format!("m.{anak}.class"), "3"),
                 ("note", "Ibu membayar tunggakan lewat Mobile JKN"),
                 ("latitude", "-6.885"),
                 ("longitude", "107.613"),
