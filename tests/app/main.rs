@@ -9,6 +9,7 @@ mod browser;
 mod cli;
 mod contrast;
 mod csrf;
+mod desk;
 mod exit;
 mod fieldwork;
 mod figures_files;
