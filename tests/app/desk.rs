@@ -173,3 +173,126 @@ async fn the_queue_shows_what_bpjs_needs_filters_and_says_what_was_decided() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn assignment_by_kelurahan_name_keeps_values_and_asks_before_ending() {
+    let app = crate::helpers::spawn_app().await;
+    let f = fixture(&app, "agen.nama", "32.73.02.1004").await;
+    let other = app
+        .create_user("agen.nama.dua", Role::Agent, &["32.73.02.1005"])
+        .await;
+    let spv = app
+        .client_as("spv.nama", Role::Supervisor, &["32.73.02"])
+        .await;
+    let board = app.get_with(&spv, "/penugasan").await.text().await.unwrap();
+    assert!(
+        board.contains("<select id=\"region_code\" name=\"region_code\""),
+        "a choice, not a code field"
+    );
+    assert!(
+        board.contains("<option value=\"32.73.02.1004\">Dago · "),
+        "{board}"
+    );
+
+    // No kelurahan chosen: the worker stays chosen, the message is by the kelurahan field.
+    let other_s = other.to_string();
+    let res = app
+        .post_form_with(
+            &spv,
+            "/penugasan",
+            &[
+                ("aksi", "tugaskan"),
+                ("user_id", &other_s),
+                ("region_code", "32.73.02.100"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("<option value=\"{other_s}\" selected>")),
+        "{html}"
+    );
+    assert!(html.contains(
+        "<p class=\"field-error\" id=\"region_code-err\">Pilih desa/kelurahan di wilayah Anda.</p>"
+    ));
+
+    // Ending asks first and changes nothing until confirmed.
+    let res = app
+        .post_form_with(
+            &spv,
+            "/penugasan",
+            &[
+                ("aksi", "akhiri"),
+                ("user_id", &other_s),
+                ("region_code", "32.73.02.1005"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Akhiri penugasan Pengguna agen.nama.dua (Agen PESIAR) di Sekeloa"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"yakin\" value=\"ya\""));
+    let board = app.get_with(&spv, "/penugasan").await.text().await.unwrap();
+    assert!(
+        board.contains("Pengguna agen.nama.dua <span"),
+        "still assigned"
+    );
+    let res = app
+        .post_form_with(
+            &spv,
+            "/penugasan",
+            &[
+                ("aksi", "akhiri"),
+                ("user_id", &other_s),
+                ("region_code", "32.73.02.1005"),
+                ("yakin", "ya"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // Many worklist households to one agent at once, from one form.
+    let second = crate::journeys::create_household(
+        &app,
+        &f.agent,
+        "32.73.02.1004",
+        "4",
+        "Jl. Contoh No. 2",
+        "",
+    )
+    .await;
+    let page = app
+        .get_with(&spv, "/progres/32.73.02.1004")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("form=\"massal\""), "{page}");
+    let agent_id = crate::helpers::user_id(&app, "agen.nama").await;
+    let res = app
+        .post_form_with(
+            &spv,
+            "/progres/32.73.02.1004/tugaskan",
+            &[
+                ("household_id", &f.household.to_string()),
+                ("household_id", &second.to_string()),
+                ("user_id", &agent_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let assigned: i64 = app
+        .with_conn(move |conn| {
+            pesiar::db::schema::household_assignments::table
+                .filter(pesiar::db::schema::household_assignments::user_id.eq(agent_id))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(assigned, 2);
+}
