@@ -210,6 +210,20 @@ pub fn history(
 /// Why an assignment change was refused, in words for the page.
 pub type Refusal = String;
 
+/// A refused assignment change: the board form's field it concerns, and the message.
+#[derive(Debug)]
+pub struct FieldRefusal {
+    pub field: &'static str,
+    pub message: Refusal,
+}
+
+fn refuse(field: &'static str, message: &str) -> QueryResult<Result<(), FieldRefusal>> {
+    Ok(Err(FieldRefusal {
+        field,
+        message: message.into(),
+    }))
+}
+
 fn field_worker(
     conn: &mut DbConnection,
     user_id: i32,
@@ -225,15 +239,15 @@ pub fn assign(
     user_id: i32,
     region_code: &str,
     today: NaiveDate,
-) -> QueryResult<Result<(), Refusal>> {
+) -> QueryResult<Result<(), FieldRefusal>> {
     let village = crate::regions::queries::get(conn, region_code)?.filter(|r| {
         r.level() == Some(crate::regions::Level::DesaKelurahan) && actor.covers(&r.code)
     });
     if village.is_none() {
-        return Ok(Err("Pilih desa/kelurahan di wilayah Anda.".into()));
+        return refuse("region_code", "Pilih desa/kelurahan di wilayah Anda.");
     }
     if field_worker(conn, user_id)?.is_none() {
-        return Ok(Err("Pilih agen atau kader yang aktif.".into()));
+        return refuse("user_id", "Pilih agen atau kader yang aktif.");
     }
     let already = user_areas::table
         .find((user_id, region_code))
@@ -241,7 +255,7 @@ pub fn assign(
         .get_result::<i64>(conn)?
         > 0;
     if already {
-        return Ok(Err("Petugas ini sudah ditugaskan di sana.".into()));
+        return refuse("region_code", "Petugas ini sudah ditugaskan di sana.");
     }
     diesel::insert_into(user_areas::table)
         .values((
@@ -276,13 +290,13 @@ pub fn end(
     user_id: i32,
     region_code: &str,
     today: NaiveDate,
-) -> QueryResult<Result<(), Refusal>> {
+) -> QueryResult<Result<(), FieldRefusal>> {
     if !actor.covers(region_code) || field_worker(conn, user_id)?.is_none() {
-        return Ok(Err("Penugasan tidak ditemukan di wilayah Anda.".into()));
+        return refuse("region_code", "Penugasan tidak ditemukan di wilayah Anda.");
     }
     let removed = diesel::delete(user_areas::table.find((user_id, region_code))).execute(conn)?;
     if removed == 0 {
-        return Ok(Err("Penugasan tidak ditemukan di wilayah Anda.".into()));
+        return refuse("region_code", "Penugasan tidak ditemukan di wilayah Anda.");
     }
     diesel::update(
         assignment_history::table

@@ -7,10 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::queries::{self, BoardRow, HistoryRow};
+use super::queries::{self, BoardRow, FieldRefusal, HistoryRow};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
+use crate::web::forms::{FieldErrors, pairs};
 use crate::web::page::Page;
 use crate::web::routes::{Access, Routes};
 use crate::web::{render, see_other, session, today};
@@ -34,9 +35,14 @@ struct BoardPage {
     history: Vec<HistoryRow>,
     can_manage: bool,
     workers: Vec<(i32, String)>,
-    error: Option<String>,
     /// Figures dated before this carry a warning (the staleness limit).
     stale_before: chrono::NaiveDate,
+    /// The kelurahan of the board, by name: (code, "name · kecamatan").
+    villages: Vec<(String, String)>,
+    form: ChangeForm,
+    errors: FieldErrors,
+    /// Asked before an assignment ends: (worker, kelurahan).
+    confirm_end: Option<(String, String)>,
 }
 
 impl BoardPage {
@@ -49,7 +55,9 @@ async fn render_board(
     req: &HttpRequest,
     user: CurrentUser,
     db: &Db,
-    error: Option<String>,
+    form: ChangeForm,
+    errors: FieldErrors,
+    ask_to_end: bool,
 ) -> Result<HttpResponse, AppError> {
     let can_manage = MANAGERS.admits(user.role);
     let stale_after_days = req
@@ -74,20 +82,46 @@ async fn render_board(
         .collect();
     workers.sort_by(|a, b| a.1.cmp(&b.1));
     workers.dedup();
+    let villages: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.region.code.clone(),
+                format!("{} · {}", r.region.name, r.kecamatan),
+            )
+        })
+        .collect();
+    let confirm_end = if ask_to_end {
+        let worker = workers
+            .iter()
+            .find(|(id, _)| id.to_string() == form.user_id.trim())
+            .map(|(_, name)| name.clone());
+        let village = villages
+            .iter()
+            .find(|(code, _)| *code == form.region_code.trim())
+            .map(|(_, name)| name.clone());
+        worker.zip(village)
+    } else {
+        None
+    };
+    let status = if !errors.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
     render(
-        if error.is_some() {
-            StatusCode::UNPROCESSABLE_ENTITY
-        } else {
-            StatusCode::OK
-        },
+        status,
         &BoardPage {
             page: Page::from_request(req),
             rows,
             history,
             can_manage,
             workers,
-            error,
             stale_before,
+            villages,
+            form,
+            errors,
+            confirm_end,
         },
     )
 }
@@ -97,7 +131,15 @@ async fn board(
     user: CurrentUser,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    render_board(&req, user, &db, None).await
+    render_board(
+        &req,
+        user,
+        &db,
+        ChangeForm::default(),
+        FieldErrors::default(),
+        false,
+    )
+    .await
 }
 
 #[derive(Deserialize, Default)]
@@ -106,6 +148,8 @@ struct ChangeForm {
     aksi: String,
     user_id: String,
     region_code: String,
+    /// `ya` once the supervisor confirmed that an assignment ends.
+    yakin: String,
 }
 
 async fn change(
@@ -116,15 +160,30 @@ async fn change(
     session: Session,
 ) -> Result<HttpResponse, AppError> {
     let form = form.into_inner();
-    let Ok(worker) = form.user_id.trim().parse::<i32>() else {
-        return render_board(&req, user, &db, Some("Pilih petugas.".into())).await;
-    };
+    let mut errors = FieldErrors::default();
+    let worker = form.user_id.trim().parse::<i32>().ok();
+    if worker.is_none() {
+        errors.add("user_id", "Pilih petugas.");
+    }
     let region = form.region_code.trim().to_string();
+    if region.is_empty() {
+        errors.add("region_code", "Pilih desa/kelurahan.");
+    }
     let starting = match form.aksi.as_str() {
         "tugaskan" => true,
         "akhiri" => false,
-        _ => return render_board(&req, user, &db, Some("Aksi tidak dikenal.".into())).await,
+        _ => {
+            errors.add("aksi", "Pilih tugaskan atau akhiri.");
+            true
+        }
     };
+    let Some(worker) = worker.filter(|_| errors.is_empty()) else {
+        return render_board(&req, user, &db, form, errors, false).await;
+    };
+    // Ending an assignment also drops the worker's worklist households there: ask first.
+    if !starting && form.yakin != "ya" {
+        return render_board(&req, user, &db, form, errors, true).await;
+    }
     let actor = user.clone();
     let outcome = db
         .run(move |conn| {
@@ -150,30 +209,46 @@ async fn change(
             );
             Ok(see_other("/penugasan"))
         }
-        Err(refusal) => render_board(&req, user, &db, Some(refusal)).await,
+        Err(FieldRefusal { field, message }) => {
+            errors.add(field, message);
+            render_board(&req, user, &db, form, errors, false).await
+        }
     }
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct HouseholdAssignForm {
-    household_id: String,
-    user_id: String,
+/// A refused bulk assignment rolls back the households already given.
+enum BulkError {
+    Db(diesel::result::Error),
+    Refused(String),
 }
 
+impl From<diesel::result::Error> for BulkError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e)
+    }
+}
+
+/// Gives one or more worklist households (repeated `household_id`) to one field worker, or
+/// back to all of the kelurahan's workers (empty `user_id`). All or none.
 async fn assign_household(
     user: CurrentUser,
     code: web::Path<String>,
-    form: web::Form<HouseholdAssignForm>,
+    body: web::Bytes,
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let household: i32 = form
-        .household_id
-        .trim()
-        .parse()
-        .map_err(|_| AppError::NotFound)?;
-    let worker: Option<i32> = match form.user_id.trim() {
+    let fields = pairs(&body);
+    let households: Vec<i32> = fields
+        .iter()
+        .filter(|(k, _)| k == "household_id")
+        .map(|(_, v)| v.trim().parse().map_err(|_| AppError::NotFound))
+        .take(500)
+        .collect::<Result<_, _>>()?;
+    let raw_worker = fields
+        .iter()
+        .find(|(k, _)| k == "user_id")
+        .map_or("", |(_, v)| v.trim());
+    let worker: Option<i32> = match raw_worker {
         "" => None,
         raw => Some(
             raw.parse()
@@ -181,25 +256,44 @@ async fn assign_household(
         ),
     };
     let code = code.into_inner();
+    let back = format!("/progres/{}", crate::web::query_encode(&code));
+    if households.is_empty() {
+        session::set_flash(&session, "Centang minimal satu rumah tangga.");
+        return Ok(see_other(&format!("{back}#daftar-kerja")));
+    }
+    let count = households.len();
     let outcome = db
         .run(move |conn| {
-            crate::db::write_transaction(conn, |conn| {
-                queries::assign_household(conn, &user, household, worker, today())
-            })
-            .map_err(AppError::from)
+            let result = crate::db::write_transaction(conn, |conn| {
+                let mut region = String::new();
+                for household in households {
+                    match queries::assign_household(conn, &user, household, worker, today())? {
+                        Ok(r) => region = r,
+                        Err(refusal) => return Err(BulkError::Refused(refusal)),
+                    }
+                }
+                Ok(region)
+            });
+            match result {
+                Ok(region) => Ok(Ok(region)),
+                Err(BulkError::Refused(refusal)) => Ok(Err(refusal)),
+                Err(BulkError::Db(e)) => Err(AppError::from(e)),
+            }
         })
         .await?;
     match outcome {
         Ok(region) => {
-            session::set_flash(&session, "Penugasan rumah tangga disimpan.");
+            let message = if count == 1 {
+                "Penugasan rumah tangga disimpan.".to_string()
+            } else {
+                format!("Penugasan {count} rumah tangga disimpan.")
+            };
+            session::set_flash(&session, &message);
             Ok(see_other(&format!("/progres/{region}#daftar-kerja")))
         }
         Err(refusal) => {
             session::set_flash(&session, &refusal);
-            Ok(see_other(&format!(
-                "/progres/{}",
-                crate::web::query_encode(&code)
-            )))
+            Ok(see_other(&back))
         }
     }
 }

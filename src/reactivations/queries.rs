@@ -8,7 +8,7 @@ use super::settle::{DecidedVia, OpenClaim, settle};
 use super::{ClaimCounts, ClaimKind, ClaimState};
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::db::schema::{households, members, reactivations, users};
+use crate::db::schema::{households, members, reactivations, regions, users};
 use crate::db::{DbConnection, now};
 use crate::households::queries::refresh_counts;
 use crate::members::{Class, InactiveReason, MemberStatus, Segment};
@@ -79,6 +79,12 @@ pub struct ClaimRow {
     pub household_id: i32,
     pub address: String,
     pub region_code: String,
+    /// The kelurahan's name, when the region table knows the code.
+    pub region_name: Option<String>,
+    /// Full NIK: only ever shown masked (`masked_nik`).
+    nik: Option<String>,
+    /// Nomor kartu JKN, shown in full: what the supervisor looks up in BPJS's system.
+    pub jkn_number: Option<String>,
     pub reporter: String,
     /// Extract date on which the roster still showed the member inactive 30+ days on.
     pub flagged_on: Option<NaiveDate>,
@@ -96,6 +102,80 @@ impl ClaimRow {
     pub fn is_pending(&self) -> bool {
         self.state == ClaimState::Reported
     }
+    pub fn masked_nik(&self) -> Option<String> {
+        self.nik.as_deref().map(crate::members::identity::mask)
+    }
+    /// The kelurahan by name, or its code when the region table does not know it.
+    pub fn region_label(&self) -> &str {
+        self.region_name.as_deref().unwrap_or(&self.region_code)
+    }
+}
+
+/// Narrowing of the verification queue, from the page's GET parameters.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct QueueFilter {
+    pub region: Option<String>,
+    pub reporter: Option<i32>,
+    pub kind: Option<ClaimKind>,
+    /// Only claims reported at least this many days ago.
+    pub min_age_days: Option<i64>,
+}
+
+/// The age choices of the queue filter, in days.
+pub const AGE_CHOICES: [i64; 4] = [3, 7, 14, 30];
+
+impl QueueFilter {
+    /// Reads `kelurahan`, `petugas`, `jenis` and `umur`; unknown or malformed values are ignored
+    /// (a filter link typed by hand shows the whole queue rather than an error).
+    pub fn from_pairs(pairs: &[(String, String)]) -> Self {
+        let mut filter = Self::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            match key.as_str() {
+                "kelurahan" if !value.is_empty() && value.len() <= 20 => {
+                    filter.region = Some(value.to_string());
+                }
+                "petugas" => filter.reporter = value.parse().ok(),
+                "jenis" => filter.kind = ClaimKind::parse(value),
+                "umur" => {
+                    filter.min_age_days = value.parse().ok().filter(|d| AGE_CHOICES.contains(d));
+                }
+                _ => {}
+            }
+        }
+        filter
+    }
+
+    /// The filter as a query string (without `?`), empty when nothing is filtered.
+    pub fn query_string(&self) -> String {
+        let mut out = form_urlencoded::Serializer::new(String::new());
+        if let Some(region) = &self.region {
+            out.append_pair("kelurahan", region);
+        }
+        if let Some(id) = self.reporter {
+            out.append_pair("petugas", &id.to_string());
+        }
+        if let Some(kind) = self.kind {
+            out.append_pair("jenis", kind.as_str());
+        }
+        if let Some(days) = self.min_age_days {
+            out.append_pair("umur", &days.to_string());
+        }
+        out.finish()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+/// What the queue's filter can choose from: the kelurahan and reporters of waiting claims.
+#[derive(Debug, Default)]
+pub struct FilterChoices {
+    /// (code, name)
+    pub regions: Vec<(String, String)>,
+    /// (user id, full name)
+    pub reporters: Vec<(i32, String)>,
 }
 
 macro_rules! claim_rows {
@@ -103,6 +183,7 @@ macro_rules! claim_rows {
         reactivations::table
             .inner_join(members::table.inner_join(households::table))
             .inner_join(users::table.on(users::id.eq(reactivations::reported_by)))
+            .left_join(regions::table.on(regions::code.eq(reactivations::region_code)))
             .select((
                 reactivations::id,
                 reactivations::kind,
@@ -116,6 +197,9 @@ macro_rules! claim_rows {
                 households::id,
                 households::address,
                 reactivations::region_code,
+                regions::name.nullable(),
+                members::nik,
+                members::jkn_number,
                 users::full_name,
                 reactivations::flagged_on,
                 reactivations::decided_via,
@@ -129,8 +213,52 @@ pub fn pending_for(
     user: &CurrentUser,
     limit: i64,
 ) -> QueryResult<(Vec<ClaimRow>, i64)> {
+    queue_for(conn, user, &QueueFilter::default(), limit)
+}
+
+/// Claims waiting for verification in the user's areas that pass `filter`, oldest first.
+pub fn queue_for(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    filter: &QueueFilter,
+    limit: i64,
+) -> QueryResult<(Vec<ClaimRow>, i64)> {
+    let cutoff = filter
+        .min_age_days
+        .map(|days| crate::web::today() - chrono::Duration::days(days));
     let scoped = || {
-        let q = claim_rows!()
+        let mut q = claim_rows!()
+            .filter(reactivations::state.eq(ClaimState::Reported.as_str()))
+            .into_boxed();
+        if !user.sees_everything() {
+            q = q.filter(within_areas!(reactivations::region_code, user.area_codes()));
+        }
+        if let Some(region) = &filter.region {
+            q = q.filter(reactivations::region_code.eq(region.clone()));
+        }
+        if let Some(id) = filter.reporter {
+            q = q.filter(reactivations::reported_by.eq(id));
+        }
+        if let Some(kind) = filter.kind {
+            q = q.filter(reactivations::kind.eq(kind.as_str()));
+        }
+        if let Some(cutoff) = cutoff {
+            q = q.filter(reactivations::reported_on.le(cutoff));
+        }
+        q
+    };
+    let total = scoped().count().get_result(conn)?;
+    let rows = scoped()
+        .order((reactivations::reported_on.asc(), reactivations::id.asc()))
+        .limit(limit)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// The kelurahan and reporters that have claims waiting in the user's areas.
+pub fn filter_choices(conn: &mut DbConnection, user: &CurrentUser) -> QueryResult<FilterChoices> {
+    let pending = || {
+        let q = reactivations::table
             .filter(reactivations::state.eq(ClaimState::Reported.as_str()))
             .into_boxed();
         if user.sees_everything() {
@@ -139,12 +267,35 @@ pub fn pending_for(
             q.filter(within_areas!(reactivations::region_code, user.area_codes()))
         }
     };
-    let total = scoped().count().get_result(conn)?;
-    let rows = scoped()
-        .order((reactivations::reported_on.asc(), reactivations::id.asc()))
-        .limit(limit)
+    let codes: Vec<String> = pending()
+        .select(reactivations::region_code)
+        .distinct()
         .load(conn)?;
-    Ok((rows, total))
+    let names: Vec<(String, String)> = regions::table
+        .filter(regions::code.eq_any(&codes))
+        .select((regions::code, regions::name))
+        .load(conn)?;
+    let mut regions: Vec<(String, String)> = codes
+        .into_iter()
+        .map(|code| {
+            let name = names
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map_or_else(|| code.clone(), |(_, n)| n.clone());
+            (code, name)
+        })
+        .collect();
+    regions.sort_by(|a, b| a.1.cmp(&b.1));
+    let ids: Vec<i32> = pending()
+        .select(reactivations::reported_by)
+        .distinct()
+        .load(conn)?;
+    let reporters = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::full_name))
+        .order(users::full_name.asc())
+        .load(conn)?;
+    Ok(FilterChoices { regions, reporters })
 }
 
 pub fn for_member(conn: &mut DbConnection, member_id: i32) -> QueryResult<Vec<ClaimRow>> {

@@ -6,7 +6,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::queries::{self, ClaimRow, Decision};
+use super::ClaimKind;
+use super::queries::{self, AGE_CHOICES, ClaimRow, Decision, FilterChoices, QueueFilter};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
@@ -32,16 +33,61 @@ struct QueuePage {
     page: Page,
     claims: Vec<ClaimRow>,
     total: i64,
+    filter: QueueFilter,
+    choices: FilterChoices,
+    kinds: &'static [ClaimKind],
+    ages: [i64; 4],
+    /// `?kelurahan=…` of the current filter, or empty, for the decision form's action.
+    filter_query: String,
     selected: Vec<i32>,
     reason: String,
     submission_key: String,
     errors: FieldErrors,
 }
 
-async fn load_queue(db: &Db, user: &CurrentUser) -> Result<(Vec<ClaimRow>, i64), AppError> {
+struct Queue {
+    claims: Vec<ClaimRow>,
+    total: i64,
+    choices: FilterChoices,
+}
+
+async fn load_queue(db: &Db, user: &CurrentUser, filter: &QueueFilter) -> Result<Queue, AppError> {
     let user = user.clone();
-    db.run(move |conn| Ok(queries::pending_for(conn, &user, QUEUE_LIMIT)?))
-        .await
+    let filter = filter.clone();
+    db.run(move |conn| {
+        let (claims, total) = queries::queue_for(conn, &user, &filter, QUEUE_LIMIT)?;
+        let choices = queries::filter_choices(conn, &user)?;
+        Ok(Queue {
+            claims,
+            total,
+            choices,
+        })
+    })
+    .await
+}
+
+impl QueuePage {
+    fn new(page: Page, queue: Queue, filter: QueueFilter, submission_key: String) -> Self {
+        let query = filter.query_string();
+        Self {
+            page,
+            claims: queue.claims,
+            total: queue.total,
+            choices: queue.choices,
+            kinds: ClaimKind::ALL,
+            ages: AGE_CHOICES,
+            filter_query: if query.is_empty() {
+                query
+            } else {
+                format!("?{query}")
+            },
+            filter,
+            selected: Vec::new(),
+            reason: String::new(),
+            submission_key,
+            errors: FieldErrors::default(),
+        }
+    }
 }
 
 async fn queue(
@@ -49,19 +95,34 @@ async fn queue(
     user: CurrentUser,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    let (claims, total) = load_queue(&db, &user).await?;
+    let filter = QueueFilter::from_pairs(&pairs(req.query_string().as_bytes()));
+    let queue = load_queue(&db, &user, &filter).await?;
     render(
         StatusCode::OK,
-        &QueuePage {
-            page: Page::from_request(&req),
-            claims,
-            total,
-            selected: Vec::new(),
-            reason: String::new(),
-            submission_key: submissions::new_key(),
-            errors: FieldErrors::default(),
-        },
+        &QueuePage::new(
+            Page::from_request(&req),
+            queue,
+            filter,
+            submissions::new_key(),
+        ),
     )
+}
+
+/// What a decision did, said the way a supervisor counts: "3 dikonfirmasi", and the skipped
+/// ones only when there were some.
+fn outcome_message(decision: Decision, decided: usize, selected: usize) -> String {
+    let verb = match decision {
+        Decision::Confirm => "dikonfirmasi",
+        Decision::Reject => "ditolak",
+    };
+    let mut message = format!("{decided} {verb}.");
+    let skipped = selected.saturating_sub(decided);
+    if skipped > 0 {
+        message.push_str(&format!(
+            " {skipped} dilewati: di luar wilayah Anda atau sudah diputuskan."
+        ));
+    }
+    message
 }
 
 async fn decide(
@@ -71,6 +132,7 @@ async fn decide(
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
+    let filter = QueueFilter::from_pairs(&pairs(req.query_string().as_bytes()));
     let fields = pairs(&body);
     let value = |name: &str| {
         fields
@@ -119,38 +181,42 @@ async fn decide(
                 submissions::once::<()>(conn, &key, user_for_work.id, |conn| {
                     let n =
                         queries::decide(conn, &user_for_work, &ids, decision, reason.as_deref())?;
-                    Ok(Ok(format!("/verifikasi?diputuskan={n}")))
+                    // Kept as the submission's result, so a repeated POST says the same.
+                    Ok(Ok(format!("{n}/{}", ids.len())))
                 })
             })
             .await?;
-        let path = match outcome {
-            Submitted::First(path) | Submitted::Repeat(path) => path,
-            Submitted::Rejected(()) => "/verifikasi".to_string(),
+        if let Submitted::First(counts) | Submitted::Repeat(counts) = outcome {
+            let mut parts = counts.split('/').map(|n| n.parse::<usize>().unwrap_or(0));
+            let (decided, chosen) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+            session::set_flash(&session, &outcome_message(decision, decided, chosen));
+        }
+        let query = filter.query_string();
+        let back = if query.is_empty() {
+            "/verifikasi".to_string()
+        } else {
+            format!("/verifikasi?{query}")
         };
-        let decided: usize = path
-            .rsplit('=')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        session::set_flash(
-            &session,
-            &format!(
-                "{decided} laporan diputuskan. Laporan di luar wilayah Anda atau yang sudah diputuskan dilewati."
-            ),
-        );
-        return Ok(see_other("/verifikasi"));
+        return Ok(see_other(&back));
     }
-    let (claims, total) = load_queue(&db, &user).await?;
-    render(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        &QueuePage {
-            page: Page::from_request(&req),
-            claims,
-            total,
-            selected,
-            reason: reason_raw,
-            submission_key: key,
-            errors,
-        },
-    )
+    let queue = load_queue(&db, &user, &filter).await?;
+    let mut page = QueuePage::new(Page::from_request(&req), queue, filter, key);
+    page.selected = selected;
+    page.reason = reason_raw;
+    page.errors = errors;
+    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_names_the_decision_and_skips_only_when_some() {
+        assert_eq!(outcome_message(Decision::Confirm, 3, 3), "3 dikonfirmasi.");
+        assert_eq!(
+            outcome_message(Decision::Reject, 1, 2),
+            "1 ditolak. 1 dilewati: di luar wilayah Anda atau sudah diputuskan."
+        );
+    }
 }

@@ -29,6 +29,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             include_bytes!("../../static/visit.js"),
         ),
         asset(
+            "desk.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/desk.js"),
+        ),
+        asset(
             "offline.js",
             "text/javascript; charset=utf-8",
             include_bytes!("../../static/offline.js"),

@@ -27,6 +27,7 @@ pub struct Page {
     pub css_url: String,
     pub icon_url: String,
     pub visit_js_url: String,
+    pub desk_js_url: String,
     pub offline_js_url: String,
 }
 
@@ -40,6 +41,7 @@ impl Page {
             css_url: assets::url("pesiar.css"),
             icon_url: assets::url("icon.svg"),
             visit_js_url: assets::url("visit.js"),
+            desk_js_url: assets::url("desk.js"),
             offline_js_url: assets::url("offline.js"),
         }
     }

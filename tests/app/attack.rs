@@ -300,6 +300,7 @@ fn hostile_form(pattern: &str, v: &Victim, intruder: i32, n: usize) -> Vec<Vec<(
                 s("aksi", "akhiri"),
                 s("user_id", &v.agent_id.to_string()),
                 s("region_code", VICTIM),
+                s("yakin", "ya"),
             ],
         ],
         "/progres/{code}/tugaskan" => vec![

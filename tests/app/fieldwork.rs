@@ -101,7 +101,7 @@ async fn agent_visit_with_reactivation_and_registration_then_supervisor_confirms
         .text()
         .await
         .unwrap();
-    assert!(queue.contains("2 laporan diputuskan."));
+    assert!(queue.contains("2 dikonfirmasi."));
     assert!(queue.contains("Tidak ada laporan yang menunggu."));
 
     assert_eq!(status(ibu).await, ("aktif".to_string(), "pbpu".to_string()));

@@ -10,6 +10,7 @@ mod cli;
 mod contrast;
 mod contributions;
 mod csrf;
+mod desk;
 mod door;
 mod exit;
 mod fieldwork;

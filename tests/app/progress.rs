@@ -580,7 +580,7 @@ async fn the_assignments_board_and_worklist_assignment() {
         .unwrap();
     assert!(page.contains("petugas: Pengguna agen.satu"));
 
-    // Ending the assignment removes Dago from agen.dua.
+    // Ending the assignment removes Dago from agen.dua, once confirmed.
     let res = app
         .post_form(
             "/penugasan",
@@ -588,6 +588,7 @@ async fn the_assignments_board_and_worklist_assignment() {
                 ("aksi", "akhiri"),
                 ("user_id", &second.to_string()),
                 ("region_code", "32.73.02.1004"),
+                ("yakin", "ya"),
             ],
         )
         .await;

@@ -1,0 +1,298 @@
+//! Supervisors' and offices' desk work: the verification queue with its filters and bulk
+//! decisions, assignment by name, confirmations, the audit log, the compact menu.
+
+use diesel::prelude::*;
+use pesiar::db::schema::{members, reactivations};
+use pesiar::users::Role;
+use reqwest::StatusCode;
+
+use crate::helpers::TestApp;
+use crate::journeys::{Fixture, fixture};
+
+fn today() -> String {
+    pesiar::web::today().format("%Y-%m-%d").to_string()
+}
+
+/// One reactivation claim for the fixture's first member; returns the claim id.
+async fn report_reactivation(app: &TestApp, f: &Fixture) -> i32 {
+    let ibu = f.members[0];
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                ("visited_on", &today()),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    app.with_conn(move |conn| {
+        reactivations::table
+            .filter(reactivations::member_id.eq(ibu))
+            .select(reactivations::id)
+            .first(conn)
+            .unwrap()
+    })
+    .await
+}
+
+#[tokio::test]
+async fn the_queue_shows_what_bpjs_needs_filters_and_says_what_was_decided() {
+    let app = crate::helpers::spawn_app().await;
+    let dago = fixture(&app, "agen.dago.q", "32.73.02.1004").await;
+    let sekeloa = fixture(&app, "agen.sekeloa.q", "32.73.02.1005").await;
+    let ibu = dago.members[0];
+    app.with_conn(move |conn| {
+        diesel::update(members::table.find(ibu))
+            .set(members::jkn_number.eq("0001234567890"))
+            .execute(conn)
+            .unwrap()
+    })
+    .await;
+    let in_dago = report_reactivation(&app, &dago).await;
+    let in_sekeloa = report_reactivation(&app, &sekeloa).await;
+    let spv = app
+        .client_as("spv.queue", Role::Supervisor, &["32.73.02"])
+        .await;
+
+    let queue = app
+        .get_with(&spv, "/verifikasi")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        queue.contains("Dago") && queue.contains("Sekeloa"),
+        "{queue}"
+    );
+    assert!(!queue.contains("(32.73.02.1004)"), "a name, not a code");
+    assert!(queue.contains("No. kartu <strong>0001234567890</strong>"));
+    assert!(queue.contains("NIK 3273********"), "masked NIK");
+    assert!(queue.contains("id=\"pilih-semua\""), "select all");
+
+    // Filters are GET parameters: kelurahan, agent, kind, age.
+    let only_dago = app
+        .get_with(&spv, "/verifikasi?kelurahan=32.73.02.1004")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(only_dago.contains("1 laporan"), "{only_dago}");
+    assert!(only_dago.contains(&format!("name=\"id\" value=\"{in_dago}\"")));
+    assert!(!only_dago.contains(&format!("name=\"id\" value=\"{in_sekeloa}\"")));
+    let agent_id = crate::helpers::user_id(&app, "agen.sekeloa.q").await;
+    let by_agent = app
+        .get_with(&spv, &format!("/verifikasi?petugas={agent_id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(by_agent.contains(&format!("name=\"id\" value=\"{in_sekeloa}\"")));
+    assert!(!by_agent.contains(&format!("name=\"id\" value=\"{in_dago}\"")));
+    let registrations = app
+        .get_with(&spv, "/verifikasi?jenis=pendaftaran")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(registrations.contains("Tidak ada laporan yang menunggu."));
+    let old = app
+        .get_with(&spv, "/verifikasi?umur=7&petugas=x")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        old.contains("Tidak ada laporan yang menunggu."),
+        "reported today"
+    );
+
+    // A rejection without a reason: the message is by the reason field, the ticks are kept,
+    // and no empty box at the top.
+    let a = in_dago.to_string();
+    let b = in_sekeloa.to_string();
+    let res = app
+        .submit(
+            &spv,
+            "/verifikasi",
+            &[("id", &a), ("keputusan", "tolak"), ("alasan", "  ")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(!html.contains("error-box"), "{html}");
+    assert!(html.contains("aria-describedby=\"alasan-err\">\n<p class=\"field-error\" id=\"alasan-err\">Alasan penolakan wajib diisi."));
+    assert!(html.contains(&format!("value=\"{a}\" checked")));
+
+    // Confirming both, one already decided by then: the flash counts both.
+    let res = app
+        .submit(
+            &spv,
+            "/verifikasi?kelurahan=32.73.02.1004",
+            &[("id", &a), ("keputusan", "konfirmasi")],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        crate::helpers::location(&res),
+        "/verifikasi?kelurahan=32.73.02.1004",
+        "back to the filtered queue"
+    );
+    let page = app
+        .get_with(&spv, "/verifikasi")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("1 dikonfirmasi."), "{page}");
+    assert!(!page.contains("dilewati"));
+    let res = app
+        .submit(
+            &spv,
+            "/verifikasi",
+            &[
+                ("id", &a),
+                ("id", &b),
+                ("keputusan", "tolak"),
+                ("alasan", "Belum lunas"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let page = app
+        .get_with(&spv, "/verifikasi")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("1 ditolak. 1 dilewati: di luar wilayah Anda atau sudah diputuskan."),
+        "{page}"
+    );
+}
+
+#[tokio::test]
+async fn assignment_by_kelurahan_name_keeps_values_and_asks_before_ending() {
+    let app = crate::helpers::spawn_app().await;
+    let f = fixture(&app, "agen.nama", "32.73.02.1004").await;
+    let other = app
+        .create_user("agen.nama.dua", Role::Agent, &["32.73.02.1005"])
+        .await;
+    let spv = app
+        .client_as("spv.nama", Role::Supervisor, &["32.73.02"])
+        .await;
+    let board = app.get_with(&spv, "/penugasan").await.text().await.unwrap();
+    assert!(
+        board.contains("<select id=\"region_code\" name=\"region_code\""),
+        "a choice, not a code field"
+    );
+    assert!(
+        board.contains("<option value=\"32.73.02.1004\">Dago · "),
+        "{board}"
+    );
+
+    // No kelurahan chosen: the worker stays chosen, the message is by the kelurahan field.
+    let other_s = other.to_string();
+    let res = app
+        .post_form_with(
+            &spv,
+            "/penugasan",
+            &[
+                ("aksi", "tugaskan"),
+                ("user_id", &other_s),
+                ("region_code", "32.73.02.100"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains(&format!("<option value=\"{other_s}\" selected>")),
+        "{html}"
+    );
+    assert!(html.contains(
+        "<p class=\"field-error\" id=\"region_code-err\">Pilih desa/kelurahan di wilayah Anda.</p>"
+    ));
+
+    // Ending asks first and changes nothing until confirmed.
+    let res = app
+        .post_form_with(
+            &spv,
+            "/penugasan",
+            &[
+                ("aksi", "akhiri"),
+                ("user_id", &other_s),
+                ("region_code", "32.73.02.1005"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let html = res.text().await.unwrap();
+    assert!(
+        html.contains("Akhiri penugasan Pengguna agen.nama.dua (Agen PESIAR) di Sekeloa"),
+        "{html}"
+    );
+    assert!(html.contains("name=\"yakin\" value=\"ya\""));
+    let board = app.get_with(&spv, "/penugasan").await.text().await.unwrap();
+    assert!(
+        board.contains("Pengguna agen.nama.dua <span"),
+        "still assigned"
+    );
+    let res = app
+        .post_form_with(
+            &spv,
+            "/penugasan",
+            &[
+                ("aksi", "akhiri"),
+                ("user_id", &other_s),
+                ("region_code", "32.73.02.1005"),
+                ("yakin", "ya"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    // Many worklist households to one agent at once, from one form.
+    let second = crate::journeys::create_household(
+        &app,
+        &f.agent,
+        "32.73.02.1004",
+        "4",
+        "Jl. Contoh No. 2",
+        "",
+    )
+    .await;
+    let page = app
+        .get_with(&spv, "/progres/32.73.02.1004")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("form=\"massal\""), "{page}");
+    let agent_id = crate::helpers::user_id(&app, "agen.nama").await;
+    let res = app
+        .post_form_with(
+            &spv,
+            "/progres/32.73.02.1004/tugaskan",
+            &[
+                ("household_id", &f.household.to_string()),
+                ("household_id", &second.to_string()),
+                ("user_id", &agent_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let assigned: i64 = app
+        .with_conn(move |conn| {
+            pesiar::db::schema::household_assignments::table
+                .filter(pesiar::db::schema::household_assignments::user_id.eq(agent_id))
+                .count()
+                .get_result(conn)
+                .unwrap()
+        })
+        .await;
+    assert_eq!(assigned, 2);
+}
