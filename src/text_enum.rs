@@ -78,10 +78,8 @@ macro_rules! text_sql {
             String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
         {
             fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
-                let text = <String as diesel::deserialize::FromSql<
-                                                                            diesel::sql_types::Text,
-                                                                            DB,
-                                                                        >>::from_sql(bytes)?;
+                let text: String =
+                    diesel::deserialize::FromSql::<diesel::sql_types::Text, DB>::from_sql(bytes)?;
                 <$name>::parse(&text).ok_or_else(|| {
                     format!("{}: unknown stored value {text:?}", stringify!($name)).into()
                 })

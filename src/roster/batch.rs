@@ -55,7 +55,11 @@ pub(super) struct BatchOutcome {
     pub(super) claims_flagged: i32,
 }
 
-#[derive(Queryable, Clone)]
+/// A member the file may be about, with its household's kelurahan. The member's latest history
+/// row is read by its key (member, date) in the same query: one seek per member instead of a
+/// second query over all of them.
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = members)]
 struct Existing {
     id: i32,
     household_id: i32,
@@ -68,47 +72,15 @@ struct Existing {
     class: Option<Class>,
     status: MemberStatus,
     inactive_reason: Option<InactiveReason>,
+    #[diesel(select_expression = households::region_code)]
     region_code: String,
     /// The latest extract date the member has a history row for.
+    #[diesel(select_expression = diesel::dsl::sql::<diesel::sql_types::Nullable<diesel::sql_types::Date>>(
+        "(SELECT max(member_history.valid_from) FROM member_history \
+         WHERE member_history.member_id = members.id)",
+    ))]
+    #[diesel(select_expression_type = diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>)]
     last_seen: Option<NaiveDate>,
-}
-
-type ExistingColumns = (
-    members::id,
-    members::household_id,
-    members::nik,
-    members::jkn_number,
-    members::name,
-    members::sex,
-    members::birth_date,
-    members::segment,
-    members::class,
-    members::status,
-    members::inactive_reason,
-    households::region_code,
-    diesel::expression::SqlLiteral<diesel::sql_types::Nullable<diesel::sql_types::Date>>,
-);
-/// The member's latest history row is read by its key (member, date) in the same query: one
-/// seek per member instead of a second query over all of them.
-fn existing_columns() -> ExistingColumns {
-    (
-        members::id,
-        members::household_id,
-        members::nik,
-        members::jkn_number,
-        members::name,
-        members::sex,
-        members::birth_date,
-        members::segment,
-        members::class,
-        members::status,
-        members::inactive_reason,
-        households::region_code,
-        diesel::dsl::sql(
-            "(SELECT max(member_history.valid_from) FROM member_history \
-             WHERE member_history.member_id = members.id)",
-        ),
-    )
 }
 
 impl Existing {
@@ -490,7 +462,7 @@ fn find_existing(
         for e in members::table
             .inner_join(households::table)
             .filter(members::nik.eq_any(&niks))
-            .select(existing_columns())
+            .select(Existing::as_select())
             .load::<Existing>(conn)?
         {
             if let Some(key) = e.nik.as_deref().and_then(MemberKey::nik) {
@@ -515,7 +487,7 @@ fn find_existing(
             .filter(members::jkn_number.eq_any(&cards))
             .filter(members::nik.is_null())
             .order(members::id.desc())
-            .select(existing_columns())
+            .select(Existing::as_select())
             .load::<Existing>(conn)?
             .into_iter()
             .filter_map(|e| e.jkn_number.clone().map(|j| (j, e)))
@@ -536,7 +508,7 @@ fn find_existing(
         let stored: HashMap<String, Existing> = members::table
             .inner_join(households::table)
             .filter(members::nik.eq_any(&wrong))
-            .select(existing_columns())
+            .select(Existing::as_select())
             .load::<Existing>(conn)?
             .into_iter()
             .filter_map(|e| e.nik.clone().map(|n| (n, e)))
@@ -575,7 +547,7 @@ fn find_existing(
                 .or(members::jkn_number.eq_any(&cards)),
         )
         .order(members::id)
-        .select(existing_columns())
+        .select(Existing::as_select())
         .load::<Existing>(conn)?;
     for (key, row) in left {
         let here = |e: &&Existing| e.region_code == row.region_code;

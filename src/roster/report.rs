@@ -40,16 +40,23 @@ pub fn unknown_values(
 /// An invalid cell of an import: line, column, value, message.
 pub type ErrorRow = (i32, String, String, String);
 
-/// The invalid cells of an import on lines after `after_line`, in line order.
-pub fn errors_after(
+/// The cells an import listed on lines after `after_line`, in line order: all of them, or only
+/// its invalid cells (`Some(false)`) or the cells of rows it took with a repair (`Some(true)`).
+fn listed(
     conn: &mut DbConnection,
     import_id: i32,
+    warnings: Option<bool>,
     after_line: i32,
     limit: i64,
 ) -> QueryResult<Vec<ErrorRow>> {
-    roster_import_errors::table
+    let mut query = roster_import_errors::table
         .filter(roster_import_errors::import_id.eq(import_id))
         .filter(roster_import_errors::line.gt(after_line))
+        .into_boxed();
+    if let Some(warnings) = warnings {
+        query = query.filter(roster_import_errors::warning.eq(warnings));
+    }
+    query
         .order((
             roster_import_errors::line,
             roster_import_errors::column_name,
@@ -72,21 +79,7 @@ pub fn first_listed(
     warnings: bool,
     limit: i64,
 ) -> QueryResult<Vec<ErrorRow>> {
-    roster_import_errors::table
-        .filter(roster_import_errors::import_id.eq(import_id))
-        .filter(roster_import_errors::warning.eq(warnings))
-        .order((
-            roster_import_errors::line,
-            roster_import_errors::column_name,
-        ))
-        .select((
-            roster_import_errors::line,
-            roster_import_errors::column_name,
-            roster_import_errors::value,
-            roster_import_errors::message,
-        ))
-        .limit(limit)
-        .load(conn)
+    listed(conn, import_id, Some(warnings), 0, limit)
 }
 
 /// The invalid rows of an import, and the warnings of rows taken with a repair, as CSV: baris, kolom, nilai, pesan. Values that a spreadsheet
@@ -100,7 +93,7 @@ pub fn write_error_report(
     writer.write_record(["baris", "kolom", "nilai", "pesan"])?;
     let mut after = 0;
     loop {
-        let page = errors_after(conn, import_id, after, 5_000)?;
+        let page = listed(conn, import_id, None, after, 5_000)?;
         let Some(last) = page.last().map(|r| r.0) else {
             break;
         };
