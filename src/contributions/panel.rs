@@ -1,6 +1,7 @@
 //! The door-step panel on a mandiri member's page: the months in arrears typed from the
 //! member's Mobile JKN screen (a GET form: nothing is stored), and the sums worked out, each
-//! assumption written beside it.
+//! assumption written beside it; with the member's WhatsApp number typed, a `wa.me` link that
+//! hands the sums to the member (no NIK in it).
 
 use chrono::NaiveDate;
 
@@ -24,6 +25,11 @@ pub struct Panel {
     pub rules_missing: bool,
     pub today: String,
     pub basis: Vec<String>,
+    /// The member's WhatsApp number as typed (kept on error; never stored).
+    pub whatsapp: String,
+    pub whatsapp_error: Option<&'static str>,
+    /// The `wa.me` link with the message, once there are sums and a number.
+    pub handoff: Option<String>,
 }
 
 /// The quote, written out for the page.
@@ -61,6 +67,7 @@ pub struct RehabSums {
 /// The panel for a member of `segment` (`None` unless mandiri), from the page's query string.
 pub fn for_member(
     rules: &Rules,
+    name: &str,
     segment: Segment,
     class: Option<Class>,
     query: &str,
@@ -97,6 +104,13 @@ pub fn for_member(
         _ => None,
     };
     let rules_missing = months.is_some() && chosen.is_some() && quoted.is_none();
+    let whatsapp = param("wa").unwrap_or_default();
+    let number = (!whatsapp.is_empty()).then(|| whatsapp_number(&whatsapp));
+    let whatsapp_error = number.as_ref().and_then(|n| n.as_ref().err().copied());
+    let handoff = match (&quoted, number) {
+        (Some(q), Some(Ok(number))) => Some(wa_link(&number, &handoff_text(name, q))),
+        _ => None,
+    };
     // Where every rule in force comes from, each basis once.
     let basis = Rule::ALL
         .iter()
@@ -117,7 +131,59 @@ pub fn for_member(
         rules_missing,
         today: today.format("%d-%m-%Y").to_string(),
         basis,
+        whatsapp,
+        whatsapp_error,
+        handoff,
     })
+}
+
+/// A mobile number as `wa.me` wants it: country code 62, no plus, no leading zero.
+fn whatsapp_number(raw: &str) -> Result<String, &'static str> {
+    const WRONG: &str = "Nomor WhatsApp tidak dikenali; tulis seperti 0812 3456 7890.";
+    let typed = crate::users::forms::normalize_phone(raw).map_err(|_| WRONG)?;
+    let digits = typed.trim_start_matches('+');
+    let national = digits
+        .strip_prefix("62")
+        .or_else(|| digits.strip_prefix('0'))
+        .unwrap_or(digits);
+    // Indonesian mobile numbers start with 8 and have 9 to 12 digits after the 0.
+    if !national.starts_with('8') || !(9..=12).contains(&national.len()) {
+        return Err(WRONG);
+    }
+    Ok(format!("62{national}"))
+}
+
+/// The message the member receives: the sums and where to pay or sign up. Only what the member
+/// needs; the NIK never goes into it.
+fn handoff_text(name: &str, q: &Quote) -> String {
+    let mut text = format!(
+        "Yth. {name}, perkiraan biaya agar kartu JKN aktif kembali: bayar lunas {} \
+         (tunggakan {} bulan × {} ditambah iuran bulan ini).",
+        rupiah(q.pay_today),
+        q.months_counted,
+        rupiah(q.monthly),
+    );
+    if let Some(r) = &q.rehab {
+        text.push_str(&format!(
+            " Bisa dicicil lewat program REHAB: {} kali, mulai {}; daftar paling lambat {}.",
+            r.instalments.len(),
+            rupiah(r.instalments.first().copied().unwrap_or_default()),
+            r.sign_up_by.format("%d-%m-%Y"),
+        ));
+    }
+    text.push_str(
+        " Cek tagihan resmi dan daftar di aplikasi Mobile JKN, WhatsApp PANDAWA \
+         +62 811-8165-165, atau Care Center 165. Bayar di bank, kantor pos, minimarket \
+         atau aplikasi pembayaran; sesudahnya pakai autodebet supaya tidak menunggak lagi.",
+    );
+    text
+}
+
+/// `https://wa.me/<number>?text=…`, spaces as %20 (WhatsApp shows a `+` as a plus).
+fn wa_link(number: &str, text: &str) -> String {
+    let encoded =
+        percent_encoding::utf8_percent_encode(text, percent_encoding::NON_ALPHANUMERIC).to_string();
+    format!("https://wa.me/{number}?text={encoded}")
 }
 
 fn sums(rules: &Rules, q: &Quote) -> Sums {
@@ -148,5 +214,29 @@ fn sums(rules: &Rules, q: &Quote) -> Sums {
         denda_example: rupiah(q.denda.example),
         write_off: rupiah(q.write_off),
         write_off_max: get(Rule::WriteOffMaxMonths),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whatsapp_numbers_are_written_the_way_wa_me_wants_them() {
+        for typed in ["0812-3456-7890", "+62 812 3456 7890", "6281234567890"] {
+            assert_eq!(whatsapp_number(typed).unwrap(), "6281234567890", "{typed}");
+        }
+        for wrong in ["022 2500 123", "0812", "08a", "+62 21 1234 5678"] {
+            assert!(whatsapp_number(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn the_link_encodes_the_whole_message() {
+        let link = wa_link("6281234567890", "Rp 1.000 & 50%");
+        assert_eq!(
+            link,
+            "https://wa.me/6281234567890?text=Rp%201%2E000%20%26%2050%25"
+        );
     }
 }

@@ -486,6 +486,7 @@ async fn member_page(
         .await?;
     let costs = crate::contributions::panel::for_member(
         &rules,
+        &member.name,
         member.segment,
         member.class,
         req.query_string(),

@@ -73,6 +73,46 @@ async fn an_agent_sees_what_paying_back_costs_a_class_three_member() {
 }
 
 #[tokio::test]
+async fn the_sums_go_to_the_members_whatsapp_without_the_nik() {
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.wa", "32.73.02.1004").await;
+    let mandiri = f.members[0];
+    let nik: String = app
+        .with_conn(move |conn| {
+            use pesiar::db::schema::members;
+            members::table
+                .find(mandiri)
+                .select(members::nik.assume_not_null())
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+
+    let path = format!("/anggota/{mandiri}?tunggakan=7&wa=0812-3456-7890");
+    let (_, html) = page(&app, &f.agent, &path).await;
+    let start = html
+        .find("https://wa.me/6281234567890?text=")
+        .unwrap_or_else(|| panic!("no wa.me link: {html}"));
+    let link = &html[start..html[start..].find('"').unwrap() + start];
+    let text = percent_encoding::percent_decode_str(link.split("text=").nth(1).unwrap())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    assert!(text.contains("bayar lunas Rp 280.000"), "{text}");
+    assert!(text.contains("REHAB: 7 kali, mulai Rp 35.000"), "{text}");
+    assert!(text.contains("PANDAWA +62 811-8165-165"), "{text}");
+    assert!(text.contains("Care Center 165"), "{text}");
+    assert!(!text.contains(&nik), "no NIK in the message: {text}");
+
+    // A number that is not a mobile number is refused beside its field and kept.
+    let path = format!("/anggota/{mandiri}?tunggakan=7&wa=022-250");
+    let (_, html) = page(&app, &f.agent, &path).await;
+    assert!(html.contains("Nomor WhatsApp tidak dikenali"), "{html}");
+    assert!(html.contains("value=\"022-250\""), "{html}");
+    assert!(!html.contains("wa.me"), "{html}");
+}
+
+#[tokio::test]
 async fn an_admin_adds_a_dated_tariff_and_the_panel_uses_it_from_that_day() {
     let app = spawn_app().await;
     let f = fixture(&app, "agen.tarif", "32.73.02.1004").await;
