@@ -84,3 +84,23 @@ impl Rules {
         Rule::ALL.iter().map(|r| (*r, self.values.get(r))).collect()
     }
 }
+
+/// Arrears a roster extract listed for a member on its date.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedArrears {
+    pub as_of: NaiveDate,
+    pub months: Option<i32>,
+    pub amount: Option<i64>,
+}
+
+impl ListedArrears {
+    /// The months owed on `today`: the months listed, plus one for each whole month since the
+    /// extract (a contribution falls due every month the member does not pay).
+    pub fn months_on(&self, today: NaiveDate) -> Option<i64> {
+        use chrono::Datelike;
+        let elapsed = i64::from(today.year() - self.as_of.year()) * 12 + i64::from(today.month())
+            - i64::from(self.as_of.month())
+            - i64::from(today.day() < self.as_of.day());
+        self.months.map(|m| i64::from(m) + elapsed.max(0))
+    }
+}

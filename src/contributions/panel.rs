@@ -6,7 +6,7 @@
 use chrono::NaiveDate;
 
 use super::quote::{Quote, quote, rupiah};
-use super::{Rule, Rules};
+use super::{ListedArrears, Rule, Rules};
 use crate::members::{Class, Segment};
 use crate::text_enum::{SelectOption, options};
 
@@ -14,8 +14,10 @@ use crate::text_enum::{SelectOption, options};
 const MAX_MONTHS: i64 = 240;
 
 pub struct Panel {
-    /// The months as typed (kept on error).
+    /// The months as typed (kept on error), or as the latest extract lists them, aged to today.
     pub months: String,
+    /// What the latest extract listed, said on the page when it fills the months in.
+    pub listed: Option<String>,
     pub error: Option<&'static str>,
     /// Whether the member's class is on record; if not, the form asks it.
     pub class_known: bool,
@@ -71,6 +73,7 @@ pub fn for_member(
     segment: Segment,
     class: Option<Class>,
     query: &str,
+    listed: Option<&ListedArrears>,
     today: NaiveDate,
 ) -> Option<Panel> {
     if !segment.has_class() {
@@ -81,7 +84,14 @@ pub fn for_member(
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.trim().to_string())
     };
-    let months_raw = param("tunggakan").unwrap_or_default();
+    let typed = param("tunggakan");
+    let listed_months = listed.and_then(|l| l.months_on(today));
+    let listed_line = listed
+        .filter(|_| typed.is_none())
+        .map(|l| listed_text(l, today));
+    let months_raw = typed
+        .or_else(|| listed_months.map(|m| m.to_string()))
+        .unwrap_or_default();
     let class_raw = param("kelas").unwrap_or_default();
     let chosen = class.or_else(|| Class::parse(&class_raw));
     let mut error = None;
@@ -124,6 +134,7 @@ pub fn for_member(
         });
     Some(Panel {
         months: months_raw,
+        listed: listed_line,
         error,
         class_known: class.is_some(),
         classes: options(Class::ALL, Class::as_str, Class::label, &class_raw),
@@ -135,6 +146,27 @@ pub fn for_member(
         whatsapp_error,
         handoff,
     })
+}
+
+/// The extract's arrears in words, with how the months were aged.
+fn listed_text(l: &ListedArrears, today: NaiveDate) -> String {
+    let mut text = format!("Data BPJS per {}:", l.as_of.format("%d-%m-%Y"));
+    if let Some(m) = l.months {
+        text.push_str(&format!(" tunggakan {m} bulan"));
+    }
+    if let Some(rp) = l.amount {
+        text.push_str(&format!(" ({})", rupiah(rp)));
+    }
+    text.push('.');
+    match l.months_on(today) {
+        Some(now) if Some(now) != l.months.map(i64::from) => text.push_str(&format!(
+            " Sampai hari ini dihitung {now} bulan: bertambah satu tiap bulan penuh sejak \
+             tanggal data. Ubah jika layar Mobile JKN peserta berkata lain."
+        )),
+        Some(_) => text.push_str(" Ubah jika layar Mobile JKN peserta berkata lain."),
+        None => text.push_str(" Isi jumlah bulannya dari layar Mobile JKN peserta."),
+    }
+    text
 }
 
 /// A mobile number as `wa.me` wants it: country code 62, no plus, no leading zero.
@@ -229,6 +261,25 @@ mod tests {
         for wrong in ["022 2500 123", "0812", "08a", "+62 21 1234 5678"] {
             assert!(whatsapp_number(wrong).is_err(), "{wrong}");
         }
+    }
+
+    #[test]
+    fn listed_arrears_grow_by_one_each_whole_month() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        let listed = ListedArrears {
+            as_of: d(2026, 10, 15),
+            months: Some(7),
+            amount: Some(245_000),
+        };
+        assert_eq!(listed.months_on(d(2026, 10, 30)), Some(7));
+        assert_eq!(listed.months_on(d(2026, 11, 14)), Some(7));
+        assert_eq!(listed.months_on(d(2026, 11, 15)), Some(8));
+        assert_eq!(listed.months_on(d(2027, 1, 20)), Some(10));
+        // A date before the extract never takes months off.
+        assert_eq!(listed.months_on(d(2026, 9, 1)), Some(7));
+        let text = listed_text(&listed, d(2026, 12, 3));
+        assert!(text.starts_with("Data BPJS per 15-10-2026: tunggakan 7 bulan (Rp 245.000)."));
+        assert!(text.contains("dihitung 8 bulan"), "{text}");
     }
 
     #[test]

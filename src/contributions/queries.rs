@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::{InForce, Rule, Rules};
 use crate::audit;
-use crate::db::schema::contribution_rules;
+use crate::db::schema::{contribution_rules, member_arrears, member_history};
 use crate::db::{DbConnection, now};
 
 /// Every stored row, newest first per rule.
@@ -76,4 +76,35 @@ pub fn set(
         rule.as_str(),
         &format!("{value} from {valid_from} ({basis})"),
     )
+}
+
+/// Arrears as the member's latest extract lists them: none when that extract lists none (an
+/// older extract's arrears are history, not today's debt).
+pub fn listed_arrears(
+    conn: &mut DbConnection,
+    member_id: i32,
+) -> QueryResult<Option<super::ListedArrears>> {
+    let latest: Option<NaiveDate> = member_history::table
+        .filter(member_history::member_id.eq(member_id))
+        .select(diesel::dsl::max(member_history::valid_from))
+        .first(conn)?;
+    let Some(latest) = latest else {
+        return Ok(None);
+    };
+    member_arrears::table
+        .find((member_id, latest))
+        .select((
+            member_arrears::as_of,
+            member_arrears::months,
+            member_arrears::amount,
+        ))
+        .first::<(NaiveDate, Option<i32>, Option<i64>)>(conn)
+        .optional()
+        .map(|row| {
+            row.map(|(as_of, months, amount)| super::ListedArrears {
+                as_of,
+                months,
+                amount,
+            })
+        })
 }

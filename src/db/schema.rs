@@ -330,6 +330,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     roster_imports,
     roster_import_errors,
     member_history,
+    member_arrears,
     roster_held_moves,
     figure_previews,
     figure_preview_chunks,
@@ -382,6 +383,18 @@ diesel::table! {
 }
 
 diesel::joinable!(member_history -> members (member_id));
+
+diesel::table! {
+    member_arrears (member_id, as_of) {
+        member_id -> Integer,
+        as_of -> Date,
+        months -> Nullable<Integer>,
+        amount -> Nullable<BigInt>,
+        import_id -> Nullable<Integer>,
+    }
+}
+
+diesel::joinable!(member_arrears -> members (member_id));
 diesel::joinable!(roster_import_errors -> roster_imports (import_id));
 
 diesel::table! {

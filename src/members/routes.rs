@@ -474,13 +474,14 @@ async fn member_page(
 ) -> Result<HttpResponse, AppError> {
     let member_id = member.id;
     let day = crate::web::today();
-    let (history, claims, roster, rules) = db
+    let (history, claims, roster, rules, arrears) = db
         .run(move |conn| {
             Ok((
                 crate::visits::queries::for_member(conn, member_id)?,
                 crate::reactivations::queries::for_member(conn, member_id)?,
                 super::history::history_of(conn, member_id)?,
                 crate::contributions::queries::rules_on(conn, day)?,
+                crate::contributions::queries::listed_arrears(conn, member_id)?,
             ))
         })
         .await?;
@@ -490,6 +491,7 @@ async fn member_page(
         member.segment,
         member.class,
         req.query_string(),
+        arrears.as_ref(),
         day,
     );
     let nik_sex_mismatch = member

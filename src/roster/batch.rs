@@ -10,7 +10,7 @@ use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use super::import::Importer;
 use super::write::{
     IdTable, NewHousehold, NewMember, insert_history, insert_households, insert_members,
-    reserve_ids, update_statuses,
+    reserve_ids, update_statuses, write_arrears,
 };
 use super::{MemberKey, RosterRow};
 use crate::audit;
@@ -353,10 +353,13 @@ pub(super) fn apply_batch(
         insert_history(conn, &history, date, import_id)?;
     }
 
+    // Every member the batch lists, with the row listing them: for their arrears.
+    let mut listed = history;
     // New members: inserted together under ids reserved for them, with their first
     // history row.
     if !new_rows.is_empty() {
         let new_ids = reserve_ids(conn, IdTable::Members, new_rows.len())?;
+        listed.extend(new_ids.iter().zip(&new_rows).map(|(id, m)| (*id, m.row)));
         insert_members(conn, &new_rows, &new_ids, importer.user_id(), &stamp)?;
         outcome.members_created = new_rows.len() as i32;
         match conn {
@@ -387,6 +390,7 @@ pub(super) fn apply_batch(
         }
     }
 
+    write_arrears(conn, &listed, date, import_id)?;
     refresh_households(conn, &touched_households)?;
 
     // Reconciliation against the claims of the members in this batch. A claim is about a member

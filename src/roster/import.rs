@@ -195,11 +195,12 @@ fn run_inner(
         .into_iter()
         .collect();
     let mut source = Table::open(path, Limits::ROSTER)?;
-    let header = match source.next_row() {
+    let mut header = match source.next_row() {
         Some(Ok(row)) => Header::parse(&row.cells)?,
         Some(Err(message)) => return Err(message),
         None => return Err("Berkas kosong.".into()),
     };
+    header.decimal_comma = source.decimal_comma();
     if !header.ignored.is_empty() {
         diesel::update(roster_imports::table.find(import_id))
             .set(roster_imports::ignored_columns.eq(header.ignored.join(", ")))

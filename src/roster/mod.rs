@@ -61,6 +61,10 @@ pub struct RosterRow {
     /// left out: the member is matched by card number, then by name and birth date in the
     /// kelurahan, whether or not they have a NIK.
     pub id_damaged: bool,
+    /// Months in arrears and their amount in rupiah, as the extract lists them (mandiri members
+    /// listed inactive only).
+    pub arrears_months: Option<i32>,
+    pub arrears_amount: Option<i64>,
 }
 
 impl RosterRow {

@@ -141,6 +141,9 @@ impl HeldMove {
             inactive_reason: self.inactive_reason,
             // Held rows are of members matched already; the member's id is checked again.
             id_damaged: false,
+            // Arrears are the extract's, kept with the import; a held row does not carry them.
+            arrears_months: None,
+            arrears_amount: None,
         })
     }
 

@@ -13,7 +13,7 @@ use crate::tabular::{dates, excel_serial_date, header_key};
 use chrono::NaiveDate;
 
 /// The columns of an extract, in the order rows are given to `check`.
-pub const COLUMNS: [&str; 14] = [
+pub const COLUMNS: [&str; 16] = [
     "nik",
     "no_kk",
     "nama",
@@ -28,10 +28,12 @@ pub const COLUMNS: [&str; 14] = [
     "kelas",
     "status",
     "alasan_nonaktif",
+    "bulan_tunggakan",
+    "jumlah_tunggakan",
 ];
 /// The names each column goes by as BPJS offices write them, compared after
 /// `tabular::header_key` with the `_` left out (`No. KK`, `NoKK` and `Nomor KK` are one).
-const ALIASES: [(&str, &[&str]); 14] = [
+const ALIASES: [(&str, &[&str]); 16] = [
     (
         "nik",
         &[
@@ -118,6 +120,30 @@ const ALIASES: [(&str, &[&str]); 14] = [
             "ket_nonaktif",
         ],
     ),
+    (
+        "bulan_tunggakan",
+        &[
+            "bulan_tunggakan",
+            "jumlah_bulan_tunggakan",
+            "jml_bulan_tunggakan",
+            "jml_bln_tunggak",
+            "bulan_tunggak",
+            "lama_tunggakan",
+            "tunggakan_bulan",
+        ],
+    ),
+    (
+        "jumlah_tunggakan",
+        &[
+            "jumlah_tunggakan",
+            "jml_tunggakan",
+            "total_tunggakan",
+            "nominal_tunggakan",
+            "tunggakan_rp",
+            "tunggakan_iuran",
+            "nilai_tunggakan",
+        ],
+    ),
 ];
 
 /// Columns a file must have; the others may be left out.
@@ -144,6 +170,8 @@ fn column_of(cell: &str) -> Option<&'static str> {
 /// Where each known column is in the file's header.
 pub struct Header {
     index: HashMap<&'static str, usize>,
+    /// The file writes `1.234,5` (see `Table::decimal_comma`): for the arrears amounts.
+    pub decimal_comma: bool,
     /// Header cells naming no column (or one named before), as written: left out of the
     /// import, and said so.
     pub ignored: Vec<String>,
@@ -186,6 +214,7 @@ impl Header {
             .map_or(0, |i| i + 1);
         Ok(Self {
             index,
+            decimal_comma: false,
             ignored,
             width,
         })
@@ -442,6 +471,45 @@ pub fn check(
             reason
         }
     };
+    // Arrears are read for mandiri members an extract lists as inactive; other rows' cells are
+    // ignored, as their class is.
+    let owes = status == Some(MemberStatus::Inactive) && segment.is_some_and(Segment::has_class);
+    let arrears_months = match get("bulan_tunggakan") {
+        "" | "-" => None,
+        _ if !owes => None,
+        raw => match crate::tabular::numbers::parse_count(raw, header.decimal_comma) {
+            Ok(m) if m <= MAX_ARREARS_MONTHS => i32::try_from(m).ok(),
+            _ => {
+                err(
+                    "bulan_tunggakan",
+                    raw,
+                    "Bulan tunggakan berupa bilangan bulat 0 sampai 240.",
+                );
+                None
+            }
+        },
+    };
+    let arrears_amount = match get("jumlah_tunggakan") {
+        "" | "-" => None,
+        _ if !owes => None,
+        raw => {
+            let amount = raw
+                .trim()
+                .trim_start_matches(['R', 'r'])
+                .trim_start_matches('p');
+            match crate::tabular::numbers::parse_count(amount, header.decimal_comma) {
+                Ok(rp) if rp <= MAX_ARREARS_RUPIAH => Some(rp),
+                _ => {
+                    err(
+                        "jumlah_tunggakan",
+                        raw,
+                        "Jumlah tunggakan berupa rupiah utuh (contoh 245000 atau Rp 245.000).",
+                    );
+                    None
+                }
+            }
+        }
+    };
     let rt = get("rt");
     let rw = get("rw");
     for (column, value) in [("rt", rt), ("rw", rw)] {
@@ -497,8 +565,15 @@ pub fn check(
         },
         status,
         id_damaged,
+        arrears_months,
+        arrears_amount,
     })
 }
+
+/// The longest arrears an extract may list: JKN began in 2014.
+const MAX_ARREARS_MONTHS: i64 = 240;
+/// A bound no member's arrears reach (240 months of the highest class is under Rp 40 juta).
+const MAX_ARREARS_RUPIAH: i64 = 1_000_000_000;
 
 #[cfg(test)]
 mod tests {

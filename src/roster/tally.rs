@@ -96,6 +96,8 @@ mod tests {
             status,
             inactive_reason: None,
             id_damaged: false,
+            arrears_months: None,
+            arrears_amount: None,
         };
         let mut all = Tally::default();
         let mut held = Tally::default();

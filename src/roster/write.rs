@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::RosterRow;
 use crate::db::DbConnection;
 use crate::db::bulk::{BulkDate, SharedTimestamp};
-use crate::db::schema::{households, member_history, members};
+use crate::db::schema::{households, member_arrears, member_history, members};
 use crate::db::sqlite_bulk::{self, Value};
 use crate::households::worklist_rank;
 
@@ -302,6 +302,72 @@ pub(super) fn insert_history(
 pub(super) enum IdTable {
     Households,
     Members,
+}
+
+/// The arrears the batch's rows list, one row per member and extract date. Only a batch that
+/// lists arrears replaces what its members had for the date (a re-run); a second file for the
+/// date without the columns leaves the first one's arrears alone.
+pub(super) fn write_arrears(
+    conn: &mut DbConnection,
+    listed: &[(i32, &RosterRow)],
+    date: NaiveDate,
+    import_id: i32,
+) -> QueryResult<()> {
+    let owed: Vec<&(i32, &RosterRow)> = listed
+        .iter()
+        .filter(|(_, r)| r.arrears_months.is_some() || r.arrears_amount.is_some())
+        .collect();
+    if owed.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = listed.iter().map(|(id, _)| *id).collect();
+    // Bound by the bind-parameter limits (SQLite 32,766).
+    for chunk in ids.chunks(10_000) {
+        diesel::delete(
+            member_arrears::table
+                .filter(member_arrears::member_id.eq_any(chunk))
+                .filter(member_arrears::as_of.eq(date)),
+        )
+        .execute(conn)?;
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            sqlite_bulk::rows(
+                c,
+                "INSERT INTO member_arrears (member_id, as_of, months, amount, import_id) \
+                 VALUES (?, ?, ?, ?, ?)",
+                owed.iter().map(|(id, r)| {
+                    [
+                        (*id).into(),
+                        Value::Date(date),
+                        r.arrears_months.into(),
+                        r.arrears_amount.map_or(Value::Null, Value::Integer),
+                        import_id.into(),
+                    ]
+                }),
+            )?;
+        }
+        DbConnection::Pg(c) => {
+            let values: Vec<_> = owed
+                .iter()
+                .map(|(id, r)| {
+                    (
+                        member_arrears::member_id.eq(*id),
+                        member_arrears::as_of.eq(BulkDate(date)),
+                        member_arrears::months.eq(r.arrears_months),
+                        member_arrears::amount.eq(r.arrears_amount),
+                        member_arrears::import_id.eq(import_id),
+                    )
+                })
+                .collect();
+            for_each_statement!(&values, |rows| {
+                diesel::insert_into(member_arrears::table)
+                    .values(rows)
+                    .execute(c)?;
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reserves `n` new ids in `table`. On SQLite the batch's transaction holds the write lock, so

@@ -2,6 +2,7 @@
 //! PostgreSQL when `PESIAR_TEST_DATABASE_URL` is set). One binary, one module per area.
 
 mod access;
+mod arrears;
 mod attack;
 mod auth;
 mod auth_signin;
