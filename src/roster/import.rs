@@ -201,6 +201,7 @@ fn run_inner(
         None => return Err("Berkas kosong.".into()),
     };
     header.decimal_comma = source.decimal_comma();
+    scan(path, header.width)?;
     if !header.ignored.is_empty() {
         diesel::update(roster_imports::table.find(import_id))
             .set(roster_imports::ignored_columns.eq(header.ignored.join(", ")))
@@ -294,11 +295,7 @@ fn run_inner(
         read
     })?;
     if progress.rows_read == 0 {
-        return Err(
-            "Berkas hanya berisi baris judul, tanpa satu pun baris data; tidak ada yang diimpor. \
-             Periksa apakah berkas yang diunggah sudah benar."
-                .into(),
-        );
+        return Err(HEADER_ONLY.into());
     }
     progress.permille = 1000;
     tally.remove(&held);
@@ -375,6 +372,54 @@ struct Chunk {
 
 /// Reads and checks the file, sending batches of `BATCH` valid rows; returns the tally of all
 /// valid rows, or why the file could not be read. Stops early when the writer has gone.
+/// The last record without a line break after it, short of cells when every row before was
+/// whole: the file was cut off while it was saved or copied. `short_rows`: whether a row before
+/// was short (a writer leaving out empty last cells), updated here.
+fn cut_off(
+    source: &Table,
+    line: usize,
+    cells: usize,
+    width: usize,
+    short_rows: &mut bool,
+) -> Result<(), String> {
+    let short = cells < width;
+    if short && !*short_rows && source.last_row_unterminated() {
+        return Err(format!(
+            "Baris {line} terpotong: {cells} dari {width} kolom, tanpa akhir baris. Berkas \
+             tampaknya tidak lengkap (terpotong saat disimpan atau disalin); impor \
+             dihentikan. Unggah berkas yang utuh."
+        ));
+    }
+    *short_rows |= short;
+    Ok(())
+}
+
+/// Reads the whole file once before anything is written: a file that cannot be read to its end
+/// (a row in another encoding, a limit, a cut-off last record, no data rows) fails here and
+/// leaves the database as it was, instead of after some batches were applied.
+fn scan(path: &Path, width: usize) -> Result<(), String> {
+    let mut source = Table::open(path, Limits::ROSTER)?;
+    let mut rows = 0usize;
+    let mut short_rows = false;
+    // The header was read by the caller.
+    source.next_row().transpose()?;
+    while let Some(row) = source.next_row() {
+        let Row { line, cells } = row?;
+        if cells.iter().all(|c| c.is_empty()) {
+            continue;
+        }
+        cut_off(&source, line, cells.len(), width, &mut short_rows)?;
+        rows += 1;
+    }
+    if rows == 0 {
+        return Err(HEADER_ONLY.into());
+    }
+    Ok(())
+}
+
+const HEADER_ONLY: &str = "Berkas hanya berisi baris judul, tanpa satu pun baris data; tidak \
+    ada yang diimpor. Periksa apakah berkas yang diunggah sudah benar.";
+
 fn read_chunks(
     mut source: Table,
     header: &Header,
@@ -431,17 +476,7 @@ fn read_chunks(
             // The last record without a line break after it, short of cells when every row
             // before was whole: the file was cut off while it was saved or copied. Nothing of
             // it is applied from here on.
-            let short = cells.len() < header.width;
-            if short && !short_rows && source.last_row_unterminated() {
-                return Err(format!(
-                    "Baris {line} terpotong: {} dari {} kolom, tanpa akhir baris. Berkas \
-                     tampaknya tidak lengkap (terpotong saat disimpan atau disalin); impor \
-                     dihentikan. Unggah berkas yang utuh.",
-                    cells.len(),
-                    header.width
-                ));
-            }
-            short_rows |= short;
+            cut_off(&source, line, cells.len(), header.width, &mut short_rows)?;
             chunk.rows_read += 1;
             let warned_before = chunk.warnings.len();
             match check(

@@ -524,3 +524,43 @@ async fn an_empty_or_cut_off_roster_is_refused() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("hanya berisi baris judul"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_roster_that_breaks_after_the_first_batch_leaves_nothing() {
+    let app = spawn_app().await;
+    let spv = supervisor(&app, "spv.rusak", &["32.73.02"]).await;
+    // More rows than one batch of the import (10,000), and past the 64 KB the encoding is
+    // judged on: a row saved in Windows-1252 ("Andr\xe9") near the end is not UTF-8.
+    let mut body = format!("{HEADER}\n").into_bytes();
+    for i in 0..10_600u32 {
+        let n = nik(
+            "327302",
+            1 + i % 28,
+            1 + (i / 28) % 12,
+            80,
+            false,
+            1 + i / 336,
+        );
+        if i == 10_500 {
+            body.extend_from_slice(format!("{n};;Andr").as_bytes());
+            body.push(0xE9);
+            body.extend_from_slice(
+                format!(";L;01-01-1980;{DAGO};1;1;Jl. Rusak;;PBPU;3;AKTIF;\n").as_bytes(),
+            );
+        } else {
+            body.extend_from_slice(
+                format!("{n};;Warga Baris;L;01-01-1980;{DAGO};1;1;Jl. Rusak;;PBPU;3;AKTIF;\n")
+                    .as_bytes(),
+            );
+        }
+    }
+    let html = import_fails(&app, &spv, "rusak.csv", body).await;
+    assert!(html.contains("Baris 10502: teks bukan UTF-8"), "{html}");
+    let (members, figures, states) = counts(&app).await;
+    assert_eq!(
+        (members, figures),
+        (0, 0),
+        "no member of the file's first batch is kept"
+    );
+    assert_eq!(states, ["gagal"]);
+}
