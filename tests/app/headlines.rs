@@ -318,7 +318,8 @@ async fn a_coverage_only_miss_is_not_tercapai_on_the_page_or_in_the_api() {
     assert_eq!(dago["meets_coverage"], false);
     assert_eq!(dago["status"], "below");
     assert!(
-        share_text(&page).contains("Belum UHC Prioritas: keaktifan tercapai"),
+        share_text(&page)
+            .contains("Belum UHC Prioritas: keaktifan sudah mencapai target, cakupan belum."),
         "{}",
         share_text(&page)
     );
@@ -374,4 +375,88 @@ async fn a_date_filled_in_later_is_carried_into_every_later_view() {
     assert_eq!(dago["figures_date"], "2025-01-31");
     let city = json(&app, &spv, "/api/v1/progress/32.73.02?tanggal=2025-01-31").await;
     assert_eq!(city["active"], 700 + 600);
+}
+
+#[tokio::test]
+async fn the_whatsapp_text_reads_as_people_write_it() {
+    let app = spawn_app().await;
+    let spv = app.client_as("spv.wa", Role::Supervisor, &["32.73"]).await;
+    load_bandung(&app, &spv).await;
+    let city = share_text(&text(&app, &spv, "/progres/32.73").await);
+    assert_eq!(
+        city,
+        "Progres JKN Kota Bandung per 30-06-2025: keaktifan 79,96%, kurang 1.029 peserta aktif \
+         untuk target 80,00%; cakupan 99,20% (target 98,00%). Belum UHC Prioritas: keaktifan \
+         belum mencapai target, cakupan sudah. Data: 151 dari 151 desa/kelurahan per 30-06-2025; \
+         0 tanpa data. Perhatian: sebagian data sudah lama (per 30-06-2025, lebih dari 45 hari)."
+    );
+    assert!(!city.contains("Kabupaten/Kota"));
+    let kecamatan = share_text(&text(&app, &spv, "/progres/32.73.02").await);
+    assert!(
+        kecamatan.starts_with("Progres JKN Kecamatan Coblong per 30-06-2025: keaktifan "),
+        "{kecamatan}"
+    );
+    let dago = share_text(&text(&app, &spv, "/progres/32.73.02.1004").await);
+    assert!(
+        dago.starts_with("Progres JKN Kelurahan Dago per 30-06-2025: keaktifan 79,96%, kurang "),
+        "{dago}"
+    );
+    assert!(!dago.contains("Data:"), "a kelurahan is no roll-up: {dago}");
+
+    // A unit above the bar says how many it has to spare, with the separator.
+    let codes = kelurahan_of(&app, "32.73.02").await;
+    let csv = spread(&codes, "2025-07-31", 120_000, 119_000, 100_000);
+    upload(&app, &spv, "naik.csv", csv.into_bytes()).await;
+    let kecamatan = share_text(&text(&app, &spv, "/progres/32.73.02").await);
+    assert!(
+        kecamatan.contains(
+            "keaktifan 84,03%, lebih 4.800 peserta aktif dari target 80,00%; cakupan 99,17% \
+             (target 98,00%). UHC Prioritas tercapai"
+        ),
+        "{kecamatan}"
+    );
+}
+
+#[tokio::test]
+async fn dates_before_todays_thresholds_are_taken_and_judged_by_their_own() {
+    let app = spawn_app().await;
+    let spv = app
+        .client_as("spv.lampau", Role::Supervisor, &["32.73.02"])
+        .await;
+    // 2015: the bars were 95% and 75% then; 96% coverage and 78% keaktifan met them.
+    let csv = format!("{HEADER}\n32.73.02.1004,2015-06-30,10000,9600,7488\n");
+    let res = upload(&app, &spv, "2015.csv", csv.into_bytes()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let dago = json(&app, &spv, "/api/v1/progress/32.73.02.1004").await;
+    assert_eq!(dago["date"], "2015-06-30");
+    assert_eq!(dago["meets_uhc_prioritas"], true);
+    let page = text(&app, &spv, "/progres/32.73.02.1004").await;
+    assert!(page.contains("UHC Prioritas tercapai"), "{page}");
+
+    // The command line refuses a future figures row too, and imports nothing.
+    let tomorrow = pesiar::web::today() + chrono::Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("angka.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{HEADER}\n32.73.02.1005,2025-06-30,100,90,80\n32.73.02.1004,{tomorrow},100,90,80\n"
+        ),
+    )
+    .unwrap();
+    let out = crate::cli::pesiar(&crate::helpers::database_url_string(&app._database.url))
+        .env("PESIAR_SECRET_KEY", "cli-test-secret-key-0123456789abcdef")
+        .args(["import", "figures"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("masa depan"), "{said}");
+    let sekeloa = json(&app, &spv, "/api/v1/progress/32.73.02.1005").await;
+    assert!(sekeloa["date"].is_null(), "{sekeloa}");
 }
