@@ -260,11 +260,8 @@ async fn export(
 }
 
 fn units_table(data: &UnitData) -> Table {
-    let rows: Vec<&Row> = if data.children.is_empty() {
-        vec![&data.own]
-    } else {
-        data.children.iter().collect()
-    };
+    // The children, then the unit itself: its own verdict and completeness travel with them.
+    let rows: Vec<&Row> = data.children.iter().chain([&data.own]).collect();
     Table {
         headers: vec![
             "kode_wilayah",

@@ -115,6 +115,14 @@ async fn a_partial_upload_on_a_new_date_is_carried_not_a_new_headline() {
     let page = text(&app, &admin, "/progres/ID").await;
     assert!(page.contains("Data belum lengkap (151 dari 83.762 desa/kelurahan)"));
     assert!(!page.contains("Tercapai"));
+    // Its download ends with the nation's own row: no verdict, and how complete it is.
+    let csv = text(&app, &admin, "/progres/ID/unduh?format=csv").await;
+    let own = csv.lines().last().unwrap();
+    assert!(own.starts_with("ID,"), "{own}");
+    assert!(
+        own.contains(",Data belum lengkap,3,148,83611,83762,2025-07-31,2025-06-30,"),
+        "{own}"
+    );
 
     // The download carries the completeness too.
     let csv = text(&app, &spv, "/progres/32.73/unduh?format=csv").await;
