@@ -65,6 +65,17 @@ async fn a_partial_upload_on_a_new_date_is_carried_not_a_new_headline() {
     );
     assert_eq!(city["meets_uhc_prioritas"], false);
     assert_ne!(city["status"], "met");
+    // The default is today's as-of view: every kelurahan's latest figures.
+    let today = pesiar::web::today();
+    let as_of_today = json(
+        &app,
+        &spv,
+        &format!("/api/v1/progress/32.73?tanggal={today}"),
+    )
+    .await;
+    for field in ["active", "registered", "population", "units_reporting"] {
+        assert_eq!(as_of_today[field], city[field], "{field}");
+    }
     // Every kecamatan keeps its figures: none shows "–" or "kurang 0".
     let children = city["children"].as_array().unwrap();
     assert_eq!(children.len(), 30);
@@ -266,7 +277,14 @@ async fn stale_figures_carry_a_warning_with_their_date() {
         assert_eq!(unit["stale_after_days"], 45);
     }
     let board = text(&app, &spv, "/penugasan").await;
-    assert_eq!(board.matches("data lama").count(), 6, "{board}");
+    assert!(
+        board.contains(&format!(
+            "Perhatian: 6 desa/kelurahan memakai data lama (lebih dari 45 hari lalu, paling lama \
+             per {shown})"
+        )),
+        "{board}"
+    );
+    assert_eq!(board.matches("<tr class=\"stale\">").count(), 6, "{board}");
 
     // Fresh figures for one kelurahan: it is no longer stale, the kecamatan still is.
     let recent = day(10);
@@ -279,7 +297,8 @@ async fn stale_figures_carry_a_warning_with_their_date() {
     let kecamatan = json(&app, &spv, "/api/v1/progress/32.73.02").await;
     assert_eq!(kecamatan["stale"], true);
     let board = text(&app, &spv, "/penugasan").await;
-    assert_eq!(board.matches("data lama").count(), 5);
+    assert_eq!(board.matches("<tr class=\"stale\">").count(), 5);
+    assert!(board.contains("Perhatian: 5 desa/kelurahan memakai data lama"));
 }
 
 #[tokio::test]
