@@ -46,8 +46,28 @@ struct BoardPage {
 }
 
 impl BoardPage {
-    fn is_stale(&self, date: &chrono::NaiveDate) -> bool {
-        *date < self.stale_before
+    fn is_stale(&self, row: &BoardRow) -> bool {
+        row.figures
+            .as_ref()
+            .is_some_and(|(d, _)| *d < self.stale_before)
+    }
+
+    /// How many kelurahan show stale figures and the oldest of their dates: said once above
+    /// the table, each such row only marked (a phrase on every row of a city's board would cost
+    /// the page its 14 KB).
+    fn stale_summary(&self) -> Option<(usize, String)> {
+        let dates: Vec<chrono::NaiveDate> = self
+            .rows
+            .iter()
+            .filter(|r| self.is_stale(r))
+            .filter_map(|r| r.figures.as_ref().map(|(d, _)| *d))
+            .collect();
+        let oldest = dates.iter().min()?;
+        Some((dates.len(), oldest.format("%d-%m-%Y").to_string()))
+    }
+
+    fn stale_after_days(&self) -> i64 {
+        (crate::web::today() - self.stale_before).num_days()
     }
 }
 

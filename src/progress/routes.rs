@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 
 use super::export::{Cell, Format, Table, download};
 use super::queries::NATIONAL;
-use super::ratios::thousands;
+use super::ratios::{Standing, thousands};
 use super::unit::{Row, UnitData, UnitQuery, load_unit};
 use crate::auth::CurrentUser;
 use crate::db::Db;
@@ -66,33 +66,37 @@ pub struct UnitKey {
 pub type UnitCache = Cache<UnitKey, UnitView>;
 
 /// A short progress summary for WhatsApp, in plain Indonesian: "Progres JKN Kota Bandung per
-/// 30-06-2025: keaktifan 79,96% (target 80,00%), kurang 1.029 peserta aktif; …".
+/// 30-06-2025: keaktifan 79,96%, kurang 1.029 peserta aktif untuk target 80,00%; …".
 pub fn share_text(data: &UnitData) -> String {
     let own = &data.own;
     let Some(date) = data.date else {
         return format!("Progres JKN {}: belum ada data.", own.title);
     };
     let mut text = format!(
-        "Progres JKN {} per {}: keaktifan {} (target {})",
+        "Progres JKN {} per {}: keaktifan {}",
         own.title,
         date.format("%d-%m-%Y"),
         own.activity(),
-        data.target_activity(),
     );
     let needed = own.needed();
     if needed > 0 {
-        text.push_str(&format!(", kurang {} peserta aktif", thousands(needed)));
+        text.push_str(&format!(
+            ", kurang {} peserta aktif untuk target {}",
+            thousands(needed),
+            data.target_activity()
+        ));
     } else if own.figures.is_some() {
         text.push_str(&format!(
-            ", lebih {} peserta aktif",
-            thousands(own.surplus())
+            ", lebih {} peserta aktif dari target {}",
+            thousands(own.surplus()),
+            data.target_activity()
         ));
     }
     text.push_str(&format!(
-        "; cakupan {} (target {}). {}.",
+        "; cakupan {} (target {}). {}",
         own.coverage(),
         data.target_coverage(),
-        own.verdict()
+        share_verdict(own)
     ));
     if level_is_rollup(data) {
         text.push_str(&format!(" Data: {}.", own.as_of_line()));
@@ -107,6 +111,33 @@ pub fn share_text(data: &UnitData) -> String {
         ));
     }
     text
+}
+
+/// The verdict as said in a message: the numbers are already in it, so only which bar is met.
+fn share_verdict(own: &Row) -> String {
+    let Some(f) = own.figures else {
+        return format!("{}.", Standing::NoData.label());
+    };
+    let bar = |met: bool| if met { "sudah" } else { "belum" };
+    match own.standing() {
+        Standing::NoData => format!("{}.", Standing::NoData.label()),
+        Standing::Incomplete => format!(
+            "Data belum lengkap ({} dari {} desa/kelurahan), jadi belum ada kesimpulan.",
+            thousands(own.reach.reporting),
+            thousands(own.reach.total)
+        ),
+        Standing::Met => "UHC Prioritas tercapai: keaktifan dan cakupan memenuhi target.".into(),
+        _ if f.population <= 0 => format!(
+            "Belum UHC Prioritas: keaktifan {} mencapai target, cakupan belum dapat dihitung \
+             (tanpa data penduduk).",
+            bar(f.meets_activity(&own.threshold))
+        ),
+        _ => format!(
+            "Belum UHC Prioritas: keaktifan {} mencapai target, cakupan {}.",
+            bar(f.meets_activity(&own.threshold)),
+            bar(f.meets_coverage(&own.threshold))
+        ),
+    }
 }
 
 fn level_is_rollup(data: &UnitData) -> bool {
@@ -229,11 +260,8 @@ async fn export(
 }
 
 fn units_table(data: &UnitData) -> Table {
-    let rows: Vec<&Row> = if data.children.is_empty() {
-        vec![&data.own]
-    } else {
-        data.children.iter().collect()
-    };
+    // The children, then the unit itself: its own verdict and completeness travel with them.
+    let rows: Vec<&Row> = data.children.iter().chain([&data.own]).collect();
     Table {
         headers: vec![
             "kode_wilayah",

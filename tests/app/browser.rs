@@ -23,8 +23,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// What Chromium logs for a request made while the network is cut.
 const OFFLINE: &str = "ERR_INTERNET_DISCONNECTED";
 
-struct Browser {
-    client: Client,
+pub(crate) struct Browser {
+    pub(crate) client: Client,
     driver: Child,
     port: u16,
     shots: PathBuf,
@@ -49,7 +49,7 @@ fn free_port() -> u16 {
 
 impl Browser {
     /// A phone-sized browser for the test `name`, or `None` where no browser is installed.
-    async fn start(name: &str) -> Option<Self> {
+    pub(crate) async fn start(name: &str) -> Option<Self> {
         if !std::path::Path::new(CHROMEDRIVER).exists() {
             assert!(
                 std::env::var("PESIAR_REQUIRE_BROWSER").as_deref() != Ok("1"),
@@ -113,7 +113,7 @@ impl Browser {
         })
     }
 
-    async fn goto(&mut self, app: &TestApp, path: &str, name: &str) {
+    pub(crate) async fn goto(&mut self, app: &TestApp, path: &str, name: &str) {
         self.client.goto(&app.url(path)).await.unwrap();
         self.check(name).await;
     }
@@ -129,7 +129,7 @@ impl Browser {
         self.check(name).await;
     }
 
-    async fn text(&self) -> String {
+    pub(crate) async fn text(&self) -> String {
         self.client
             .find(Locator::Css("body"))
             .await
@@ -260,7 +260,7 @@ impl Browser {
             .unwrap();
     }
 
-    async fn log_in(&mut self, app: &TestApp, username: &str) {
+    pub(crate) async fn log_in(&mut self, app: &TestApp, username: &str) {
         self.goto(app, "/login", "masuk").await;
         self.fill("#username", username).await;
         self.fill("#password", PASSWORD).await;
@@ -418,7 +418,15 @@ impl Browser {
         );
     }
 
-    async fn eval(&self, script: &str) -> serde_json::Value {
+    /// Scrolls the element `css` to the top of the screen, then checks the page and keeps its
+    /// screenshot.
+    pub(crate) async fn view(&mut self, css: &str, name: &str) {
+        let script = format!("document.querySelector({css:?}).scrollIntoView(); return true;");
+        assert_eq!(self.eval(&script).await, json!(true), "{name}: {css}");
+        self.check(name).await;
+    }
+
+    pub(crate) async fn eval(&self, script: &str) -> serde_json::Value {
         self.client.execute(script, vec![]).await.unwrap()
     }
 

@@ -65,6 +65,17 @@ async fn a_partial_upload_on_a_new_date_is_carried_not_a_new_headline() {
     );
     assert_eq!(city["meets_uhc_prioritas"], false);
     assert_ne!(city["status"], "met");
+    // The default is today's as-of view: every kelurahan's latest figures.
+    let today = pesiar::web::today();
+    let as_of_today = json(
+        &app,
+        &spv,
+        &format!("/api/v1/progress/32.73?tanggal={today}"),
+    )
+    .await;
+    for field in ["active", "registered", "population", "units_reporting"] {
+        assert_eq!(as_of_today[field], city[field], "{field}");
+    }
     // Every kecamatan keeps its figures: none shows "–" or "kurang 0".
     let children = city["children"].as_array().unwrap();
     assert_eq!(children.len(), 30);
@@ -115,6 +126,14 @@ async fn a_partial_upload_on_a_new_date_is_carried_not_a_new_headline() {
     let page = text(&app, &admin, "/progres/ID").await;
     assert!(page.contains("Data belum lengkap (151 dari 83.762 desa/kelurahan)"));
     assert!(!page.contains("Tercapai"));
+    // Its download ends with the nation's own row: no verdict, and how complete it is.
+    let csv = text(&app, &admin, "/progres/ID/unduh?format=csv").await;
+    let own = csv.lines().last().unwrap();
+    assert!(own.starts_with("ID,"), "{own}");
+    assert!(
+        own.contains(",Data belum lengkap,3,148,83611,83762,2025-07-31,2025-06-30,"),
+        "{own}"
+    );
 
     // The download carries the completeness too.
     let csv = text(&app, &spv, "/progres/32.73/unduh?format=csv").await;
@@ -258,7 +277,14 @@ async fn stale_figures_carry_a_warning_with_their_date() {
         assert_eq!(unit["stale_after_days"], 45);
     }
     let board = text(&app, &spv, "/penugasan").await;
-    assert_eq!(board.matches("data lama").count(), 6, "{board}");
+    assert!(
+        board.contains(&format!(
+            "Perhatian: 6 desa/kelurahan memakai data lama (lebih dari 45 hari lalu, paling lama \
+             per {shown})"
+        )),
+        "{board}"
+    );
+    assert_eq!(board.matches("<tr class=\"stale\">").count(), 6, "{board}");
 
     // Fresh figures for one kelurahan: it is no longer stale, the kecamatan still is.
     let recent = day(10);
@@ -271,7 +297,8 @@ async fn stale_figures_carry_a_warning_with_their_date() {
     let kecamatan = json(&app, &spv, "/api/v1/progress/32.73.02").await;
     assert_eq!(kecamatan["stale"], true);
     let board = text(&app, &spv, "/penugasan").await;
-    assert_eq!(board.matches("data lama").count(), 5);
+    assert_eq!(board.matches("<tr class=\"stale\">").count(), 5);
+    assert!(board.contains("Perhatian: 5 desa/kelurahan memakai data lama"));
 }
 
 #[tokio::test]
@@ -318,7 +345,8 @@ async fn a_coverage_only_miss_is_not_tercapai_on_the_page_or_in_the_api() {
     assert_eq!(dago["meets_coverage"], false);
     assert_eq!(dago["status"], "below");
     assert!(
-        share_text(&page).contains("Belum UHC Prioritas: keaktifan tercapai"),
+        share_text(&page)
+            .contains("Belum UHC Prioritas: keaktifan sudah mencapai target, cakupan belum."),
         "{}",
         share_text(&page)
     );
@@ -374,4 +402,88 @@ async fn a_date_filled_in_later_is_carried_into_every_later_view() {
     assert_eq!(dago["figures_date"], "2025-01-31");
     let city = json(&app, &spv, "/api/v1/progress/32.73.02?tanggal=2025-01-31").await;
     assert_eq!(city["active"], 700 + 600);
+}
+
+#[tokio::test]
+async fn the_whatsapp_text_reads_as_people_write_it() {
+    let app = spawn_app().await;
+    let spv = app.client_as("spv.wa", Role::Supervisor, &["32.73"]).await;
+    load_bandung(&app, &spv).await;
+    let city = share_text(&text(&app, &spv, "/progres/32.73").await);
+    assert_eq!(
+        city,
+        "Progres JKN Kota Bandung per 30-06-2025: keaktifan 79,96%, kurang 1.029 peserta aktif \
+         untuk target 80,00%; cakupan 99,20% (target 98,00%). Belum UHC Prioritas: keaktifan \
+         belum mencapai target, cakupan sudah. Data: 151 dari 151 desa/kelurahan per 30-06-2025; \
+         0 tanpa data. Perhatian: sebagian data sudah lama (per 30-06-2025, lebih dari 45 hari)."
+    );
+    assert!(!city.contains("Kabupaten/Kota"));
+    let kecamatan = share_text(&text(&app, &spv, "/progres/32.73.02").await);
+    assert!(
+        kecamatan.starts_with("Progres JKN Kecamatan Coblong per 30-06-2025: keaktifan "),
+        "{kecamatan}"
+    );
+    let dago = share_text(&text(&app, &spv, "/progres/32.73.02.1004").await);
+    assert!(
+        dago.starts_with("Progres JKN Kelurahan Dago per 30-06-2025: keaktifan 79,96%, kurang "),
+        "{dago}"
+    );
+    assert!(!dago.contains("Data:"), "a kelurahan is no roll-up: {dago}");
+
+    // A unit above the bar says how many it has to spare, with the separator.
+    let codes = kelurahan_of(&app, "32.73.02").await;
+    let csv = spread(&codes, "2025-07-31", 120_000, 119_000, 100_000);
+    upload(&app, &spv, "naik.csv", csv.into_bytes()).await;
+    let kecamatan = share_text(&text(&app, &spv, "/progres/32.73.02").await);
+    assert!(
+        kecamatan.contains(
+            "keaktifan 84,03%, lebih 4.800 peserta aktif dari target 80,00%; cakupan 99,17% \
+             (target 98,00%). UHC Prioritas tercapai"
+        ),
+        "{kecamatan}"
+    );
+}
+
+#[tokio::test]
+async fn dates_before_todays_thresholds_are_taken_and_judged_by_their_own() {
+    let app = spawn_app().await;
+    let spv = app
+        .client_as("spv.lampau", Role::Supervisor, &["32.73.02"])
+        .await;
+    // 2015: the bars were 95% and 75% then; 96% coverage and 78% keaktifan met them.
+    let csv = format!("{HEADER}\n32.73.02.1004,2015-06-30,10000,9600,7488\n");
+    let res = upload(&app, &spv, "2015.csv", csv.into_bytes()).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let dago = json(&app, &spv, "/api/v1/progress/32.73.02.1004").await;
+    assert_eq!(dago["date"], "2015-06-30");
+    assert_eq!(dago["meets_uhc_prioritas"], true);
+    let page = text(&app, &spv, "/progres/32.73.02.1004").await;
+    assert!(page.contains("UHC Prioritas tercapai"), "{page}");
+
+    // The command line refuses a future figures row too, and imports nothing.
+    let tomorrow = pesiar::web::today() + chrono::Duration::days(1);
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("angka.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "{HEADER}\n32.73.02.1005,2025-06-30,100,90,80\n32.73.02.1004,{tomorrow},100,90,80\n"
+        ),
+    )
+    .unwrap();
+    let out = crate::cli::pesiar(&crate::helpers::database_url_string(&app._database.url))
+        .env("PESIAR_SECRET_KEY", "cli-test-secret-key-0123456789abcdef")
+        .args(["import", "figures"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("masa depan"), "{said}");
+    let sekeloa = json(&app, &spv, "/api/v1/progress/32.73.02.1005").await;
+    assert!(sekeloa["date"].is_null(), "{sekeloa}");
 }

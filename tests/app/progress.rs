@@ -319,7 +319,8 @@ async fn downloads_are_scoped_like_the_page() {
             .contains("progres-32.73-2025-06-30.csv")
     );
     let csv = res.text().await.unwrap();
-    assert_eq!(csv.lines().count(), 31, "header + 30 kecamatan");
+    assert_eq!(csv.lines().count(), 32, "header + 30 kecamatan + the city");
+    assert!(csv.lines().last().unwrap().starts_with("32.73,"));
     assert!(csv.starts_with("kode_wilayah,nama,tanggal,penduduk"));
     let res = app.get("/progres/32.73/unduh?format=xlsx").await;
     assert_eq!(res.status(), StatusCode::OK);
