@@ -22,6 +22,7 @@ pub mod members;
 pub mod progress;
 pub mod random;
 pub mod reactivations;
+pub mod recap;
 pub mod regions;
 pub mod roster;
 pub mod submissions;
