@@ -206,11 +206,8 @@ async fn close_month(
     let Some(area) = chosen_area(&db, &user, &form.wilayah).await? else {
         return Err(AppError::NotFound);
     };
-    let back = format!(
-        "/rekap?wilayah={}&bulan={}",
-        crate::web::query_encode(&area.code),
-        month.param()
-    );
+    // A region code from the table: digits and dots only, nothing to encode.
+    let back = format!("/rekap?wilayah={}&bulan={}", area.code, month.param());
     let (actor, key, code, day, to) = (
         user.id,
         form.submission_key,
