@@ -38,6 +38,7 @@ pub fn routes() -> Routes {
     crate::contributions::routes::register(&mut routes);
     crate::recap::routes::register(&mut routes);
     crate::recap::rate_routes::register(&mut routes);
+    crate::forum::register(&mut routes);
     routes
 }
 

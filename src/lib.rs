@@ -16,6 +16,7 @@ pub mod demo;
 pub mod demo_data;
 pub mod error;
 pub mod figures;
+pub mod forum;
 pub mod home;
 pub mod households;
 pub mod members;

@@ -80,6 +80,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/progres/{code}/unduh", Rule::SignedIn),
     ("GET", "/api/v1/progress/{code}", Rule::SignedIn),
     ("GET", "/penugasan", READERS),
+    ("GET", "/forum/{code}", READERS),
     ("GET", "/penugasan/unduh", READERS),
     ("POST", "/penugasan", MANAGERS),
     ("POST", "/progres/{code}/tugaskan", MANAGERS),

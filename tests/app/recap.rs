@@ -408,3 +408,69 @@ async fn the_command_line_sets_and_lists_incentive_rates() {
     let out = pesiar(&url).args(["config", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("iuran_kelas_1"));
 }
+
+#[tokio::test]
+async fn the_forum_page_is_one_printable_page_per_kab_kota_and_kecamatan() {
+    let app = spawn_app().await;
+    let dago = fixture(&app, "agen.forum", "32.73.02.1004").await;
+    let spv = app
+        .client_as("spv.forum", Role::Supervisor, &["32.73"])
+        .await;
+    crate::progress::load_bandung(&app, &spv).await;
+    // This month's claim, confirmed.
+    let ibu = dago.members[0];
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let res = app
+        .submit_visit(
+            &dago.agent,
+            dago.household,
+            &[
+                ("visited_on", &today),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+
+    let (status, html) = text(&app, &spv, "/forum/32.73").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Forum Komunikasi JKN"), "{html}");
+    assert!(html.contains("Kota Bandung"));
+    assert!(html.contains("79,96%"), "status against the bar: {html}");
+    assert!(html.contains("1.029 peserta aktif"), "the gap in people");
+    assert!(
+        html.contains("desa/kelurahan per 30-06-2025"),
+        "the as-of line: {html}"
+    );
+    assert!(html.contains("Desa/kelurahan paling jauh dari target"));
+    assert!(
+        html.contains("<td>1 / 0 / 0</td>"),
+        "this month's reactivation: {html}"
+    );
+    assert!(html.contains("0 dari 1 (0%)"), "confirmed against reported");
+    assert!(!html.contains("<script"), "no JavaScript");
+    assert!(html.contains("/static/print."), "the print stylesheet");
+
+    let (status, html) = text(&app, &spv, "/forum/32.73.02").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(html.contains("Kecamatan"), "{html}");
+    assert!(
+        html.contains("agen.forum") || html.contains("Kelurahan"),
+        "{html}"
+    );
+
+    // Not for a kelurahan, nor outside one's areas.
+    let (status, _) = text(&app, &spv, "/forum/32.73.02.1004").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let office = app
+        .client_as("kantor.forum", Role::Office, &["32.73.02"])
+        .await;
+    let (status, _) = text(&app, &office, "/forum/32.73.02").await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = text(&app, &office, "/forum/32.73").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = text(&app, &dago.agent, "/forum/32.73.02").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -124,6 +124,8 @@ async fn every_journey_page_fits_in_14_kb_with_its_assets() {
         "/progres/32.73.02",
         "/progres/32.73.02.1004",
         "/rekap?wilayah=32.73",
+        "/forum/32.73",
+        "/forum/32.73.02",
         "/penugasan",
         "/data/impor",
         "/data/roster",
