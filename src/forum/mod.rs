@@ -71,7 +71,7 @@ fn furthest_below(conn: &mut DbConnection, data: &UnitData) -> QueryResult<Vec<B
         .filter_map(|(code, name)| {
             let f = figures.get(&code)?.figures;
             let needed = f.needed_to_target(target);
-            (needed > 0).then(|| (needed, code, name))
+            (needed > 0).then_some((needed, code, name))
         })
         .collect();
     gaps.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
