@@ -44,6 +44,7 @@ pub struct Below {
 #[template(path = "forum/page.html")]
 struct ForumPage {
     css_url: String,
+    icon_url: String,
     data: UnitData,
     month: String,
     below: Vec<Below>,
@@ -146,6 +147,7 @@ async fn page(
         StatusCode::OK,
         &ForumPage {
             css_url: assets::url("print.css"),
+            icon_url: assets::url("icon.svg"),
             data,
             month: month.label(),
             below,

@@ -236,7 +236,10 @@ async fn a_closed_month_is_frozen_and_a_later_confirmation_is_an_adjustment() {
         html.contains("1 dilaporkan · 1 dikonfirmasi · 0 ditolak"),
         "{html}"
     );
-    assert!(html.contains("<strong>Rp 2.500</strong>"), "{html}");
+    assert!(
+        html.contains("<strong>Insentif Rp 2.500</strong>"),
+        "{html}"
+    );
     assert!(
         html.contains("Bulan ini: <strong>Rp 0</strong>"),
         "stored at closing: {html}"
