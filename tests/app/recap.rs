@@ -230,11 +230,22 @@ async fn a_closed_month_is_frozen_and_a_later_confirmation_is_an_adjustment() {
     let res = app
         .submit(&spv, &path, &[("aksi", "batal"), ("reason", "Salah catat")])
         .await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER, "{}", res.text().await.unwrap());
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
     let (_, html) = text(&app, &spv, &now_page).await;
-    assert!(html.contains("<td class=\"num\">-1</td>"), "one visit less: {html}");
+    assert!(
+        html.contains("<td class=\"num\">-1</td>"),
+        "one visit less: {html}"
+    );
     let (_, html) = text(&app, &spv, &page).await;
-    assert!(html.contains("Jumlah insentif: <strong>Rp 2.500</strong>"), "still frozen");
+    assert!(
+        html.contains("Jumlah insentif: <strong>Rp 2.500</strong>"),
+        "still frozen"
+    );
 
     // The agent sees their month on their phone: the closed amount, and only their own work.
     let (status, html) = text(
