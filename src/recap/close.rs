@@ -351,14 +351,21 @@ pub fn close(
     if let Err(why) = &recap.closable {
         return Ok(Err(why.clone()));
     }
-    diesel::insert_into(recap_periods::table)
+    let inserted = diesel::insert_into(recap_periods::table)
         .values((
             recap_periods::region_code.eq(area),
             recap_periods::month.eq(month.first()),
             recap_periods::closed_by.eq(user.id),
             recap_periods::closed_at.eq(now()),
         ))
-        .execute(conn)?;
+        .execute(conn);
+    match inserted {
+        // Another supervisor closed it a moment ago (PostgreSQL: both passed the check).
+        Err(e) if crate::submissions::is_unique_violation(&e) => {
+            return Ok(Err("Periode ini sudah ditutup.".into()));
+        }
+        other => other?,
+    };
     let period_id: i32 = recap_periods::table
         .filter(recap_periods::region_code.eq(area))
         .filter(recap_periods::month.eq(month.first()))
