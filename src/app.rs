@@ -36,6 +36,9 @@ pub fn routes() -> Routes {
     crate::users::routes::register(&mut routes);
     crate::auth::token_routes::register(&mut routes);
     crate::contributions::routes::register(&mut routes);
+    crate::recap::routes::register(&mut routes);
+    crate::recap::rate_routes::register(&mut routes);
+    crate::forum::register(&mut routes);
     routes
 }
 

@@ -87,10 +87,22 @@ pub enum Command {
     /// The dated rules of contributions, arrears, REHAB and denda (as /admin/iuran).
     Config {
         #[command(subcommand)]
-        action: crate::contributions::command::ConfigCommand,
+        action: ConfigAction,
     },
     /// Write a consistent copy of a live SQLite database to FILE (for PostgreSQL use pg_dump).
     Backup { file: std::path::PathBuf },
+}
+
+/// `pesiar config`: the contribution rules, and the incentive rates under `insentif`.
+#[derive(Subcommand, Debug)]
+pub enum ConfigAction {
+    #[command(flatten)]
+    Rules(crate::contributions::command::ConfigCommand),
+    /// Incentive rates per confirmed outcome, per area and date (as /admin/insentif).
+    Insentif {
+        #[command(subcommand)]
+        action: crate::recap::command::RateCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -284,7 +296,12 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             ensure_exists(&config.database)?;
             db::migrate(&config.database)?;
             let mut conn = db::establish(&config.database)?;
-            crate::contributions::command::run(&mut conn, action)
+            match action {
+                ConfigAction::Rules(action) => {
+                    crate::contributions::command::run(&mut conn, action)
+                }
+                ConfigAction::Insentif { action } => crate::recap::command::run(&mut conn, action),
+            }
         }
         Command::Token { action } => {
             let config = cli.options.config("pesiar.db", true)?;

@@ -303,8 +303,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    incentive_rates (region_code, outcome, valid_from) {
+        region_code -> Text,
+        outcome -> Text,
+        valid_from -> Date,
+        amount -> BigInt,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recap_periods (id) {
+        id -> Integer,
+        region_code -> Text,
+        month -> Date,
+        closed_by -> Integer,
+        closed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recap_lines (period_id, user_id, source_month) {
+        period_id -> Integer,
+        user_id -> Integer,
+        source_month -> Date,
+        visits -> BigInt,
+        households -> BigInt,
+        revisits_due -> BigInt,
+        revisits_kept -> BigInt,
+        reactivations_reported -> BigInt,
+        reactivations_confirmed -> BigInt,
+        reactivations_rejected -> BigInt,
+        registrations_reported -> BigInt,
+        registrations_confirmed -> BigInt,
+        registrations_rejected -> BigInt,
+        median_days -> Nullable<Integer>,
+        amount -> BigInt,
+    }
+}
+
+diesel::joinable!(recap_lines -> recap_periods (period_id));
+diesel::joinable!(recap_lines -> users (user_id));
+diesel::joinable!(recap_periods -> users (closed_by));
+
 diesel::allow_tables_to_appear_in_same_query!(
     app_meta,
+    incentive_rates,
+    recap_periods,
+    recap_lines,
     contribution_rules,
     regions,
     users,

@@ -27,6 +27,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             include_bytes!("../../static/pesiar.css"),
         ),
         asset(
+            "print.css",
+            "text/css; charset=utf-8",
+            include_bytes!("../../static/print.css"),
+        ),
+        asset(
             "visit.js",
             "text/javascript; charset=utf-8",
             include_bytes!("../../static/visit.js"),

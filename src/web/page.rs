@@ -18,6 +18,7 @@ pub struct UserBadge {
     pub is_admin: bool,
     pub verifies: bool,
     pub reads_board: bool,
+    pub reads_recap: bool,
 }
 
 pub struct Page {
@@ -55,6 +56,7 @@ impl Page {
             is_admin: policy::ADMINISTER.admits(user.role),
             verifies: policy::VERIFY_CLAIMS.admits(user.role),
             reads_board: policy::READ_BOARD.admits(user.role),
+            reads_recap: policy::READ_RECAP.admits(user.role),
         });
         Self {
             user,

@@ -59,6 +59,11 @@ pub const REVEAL_NIK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 pub const READ_BOARD: Access = Access::Roles(&[Role::Office, Role::Supervisor, Role::Admin]);
 /// Assign field workers to kelurahan and households to field workers.
 pub const ASSIGN_WORK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+/// Read the agent's month: field workers their own, supervisors and admins an area's.
+pub const READ_RECAP: Access =
+    Access::Roles(&[Role::Agent, Role::Kader, Role::Supervisor, Role::Admin]);
+/// Close a month for payment and download an area's recap.
+pub const CLOSE_PERIOD: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 
 #[cfg(test)]
 mod tests {

@@ -29,6 +29,8 @@ pub(crate) struct Browser {
     port: u16,
     shots: PathBuf,
     step: usize,
+    /// The viewport's width in CSS pixels.
+    width: f64,
     _profile: tempfile::TempDir,
 }
 
@@ -50,6 +52,11 @@ fn free_port() -> u16 {
 impl Browser {
     /// A phone-sized browser for the test `name`, or `None` where no browser is installed.
     pub(crate) async fn start(name: &str) -> Option<Self> {
+        Self::start_with(name, true).await
+    }
+
+    /// `phone`: a 360×740 phone; otherwise a window of A4's width at 96 dpi (794×1123).
+    pub(crate) async fn start_with(name: &str, phone: bool) -> Option<Self> {
         if !std::path::Path::new(CHROMEDRIVER).exists() {
             assert!(
                 std::env::var("PESIAR_REQUIRE_BROWSER").as_deref() != Ok("1"),
@@ -67,21 +74,26 @@ impl Browser {
             .expect("start chromedriver");
         let profile = tempfile::tempdir().unwrap();
         let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            json!({
-                "binary": CHROMIUM,
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                    "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-                    format!("--user-data-dir={}", profile.path().display()),
-                ],
-                "mobileEmulation": {
-                    "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0, "touch": true }
-                }
-            }),
-        );
+        let mut options = json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+                format!("--user-data-dir={}", profile.path().display()),
+            ],
+            "mobileEmulation": {
+                "deviceMetrics": { "width": 360, "height": 740, "pixelRatio": 2.0, "touch": true }
+            }
+        });
+        if !phone {
+            options.as_object_mut().unwrap().remove("mobileEmulation");
+            options["args"]
+                .as_array_mut()
+                .unwrap()
+                .push(json!("--window-size=794,1123"));
+        }
+        caps.insert("goog:chromeOptions".into(), options);
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let mut client = None;
         for _ in 0..50 {
@@ -109,6 +121,7 @@ impl Browser {
             port,
             shots,
             step: 0,
+            width: if phone { 360.0 } else { 794.0 },
             _profile: profile,
         })
     }
@@ -172,7 +185,7 @@ impl Browser {
             .unwrap();
         let scroll = facts["scroll"].as_f64().unwrap();
         let width = facts["width"].as_f64().unwrap();
-        assert_eq!(width, 360.0, "{name}: phone viewport");
+        assert_eq!(width, self.width, "{name}: the viewport");
         assert!(
             scroll <= width,
             "{name}: scrolls sideways ({scroll} > {width})"
@@ -708,4 +721,58 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
         json!([other.to_string()]),
         "only the other agent's item stays"
     );
+}
+
+/// The agent's month on a phone, and the forum's page at A4: its screenshot at A4's width and
+/// Chromium's print to PDF, which must be one page.
+#[tokio::test]
+async fn the_agents_month_on_a_phone_and_the_forum_page_on_a4() {
+    let Some(mut b) = Browser::start("rekap").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.rekap.hp", "32.73.02.1004").await;
+    let ibu = f.members[0];
+    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                ("visited_on", &today),
+                ("outcome", "ditemui"),
+                (&format!("m.{ibu}.status"), "nonaktif"),
+                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
+    b.log_in(&app, "agen.rekap.hp").await;
+    b.goto(&app, "/rekap", "rekap-agen").await;
+    assert!(b.text().await.contains("1 dilaporkan"));
+    drop(b);
+
+    let Some(mut a4) = Browser::start_with("forum", false).await else {
+        return;
+    };
+    let spv = app
+        .client_as("spv.forum.a4", Role::Supervisor, &["32.73"])
+        .await;
+    crate::progress::load_bandung(&app, &spv).await;
+    a4.log_in(&app, "spv.forum.a4").await;
+    a4.goto(&app, "/forum/32.73", "forum-a4").await;
+    assert!(
+        a4.text()
+            .await
+            .contains("Desa/kelurahan paling jauh dari target")
+    );
+    let config = fantoccini::wd::PrintConfiguration::builder()
+        .size(fantoccini::wd::PrintSize::A4)
+        .build()
+        .unwrap();
+    let pdf = a4.client.print(config).await.unwrap();
+    std::fs::write(a4.shots.join("forum-a4.pdf"), &pdf).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert_eq!(pages, 1, "the forum page prints on one A4 sheet");
 }

@@ -28,6 +28,7 @@ mod journeys;
 mod ops;
 mod privacy;
 mod progress;
+mod recap;
 mod regions;
 mod roster;
 mod roster_moves;

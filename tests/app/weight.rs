@@ -113,6 +113,7 @@ async fn every_journey_page_fits_in_14_kb_with_its_assets() {
         format!("/kunjungan/{}", f.visit),
         format!("/anggota/{member}"),
         "/progres/32.73.02.1004".to_string(),
+        "/rekap".to_string(),
     ] {
         report.push((path.clone(), weigh(&app, &f.agent, &path).await));
     }
@@ -122,6 +123,9 @@ async fn every_journey_page_fits_in_14_kb_with_its_assets() {
         "/progres/32.73",
         "/progres/32.73.02",
         "/progres/32.73.02.1004",
+        "/rekap?wilayah=32.73",
+        "/forum/32.73",
+        "/forum/32.73.02",
         "/penugasan",
         "/data/impor",
         "/data/roster",

@@ -1,0 +1,3 @@
+DROP TABLE recap_lines;
+DROP TABLE recap_periods;
+DROP TABLE incentive_rates;
