@@ -68,6 +68,8 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/kunjungan/{id}", Rule::SignedIn),
     ("GET", "/kunjungan/{id}/koreksi", CORRECTORS),
     ("POST", "/kunjungan/{id}/koreksi", CORRECTORS),
+    ("GET", "/anggota/{id}/koreksi", CORRECTORS),
+    ("POST", "/anggota/{id}/koreksi", CORRECTORS),
     ("GET", "/verifikasi", VERIFIERS),
     ("POST", "/verifikasi", VERIFIERS),
     ("GET", "/progres", Rule::SignedIn),
