@@ -161,3 +161,118 @@ async fn a_member_is_corrected_or_marked_entered_by_mistake() {
     let html = res.text().await.unwrap();
     assert!(html.contains("birth_date-err") && html.contains("value=\"Ibu Sari Benar\""));
 }
+
+/// The head of household is listed first on the household page and the visit form, even when
+/// entered last.
+#[tokio::test]
+async fn the_head_of_household_is_listed_first() {
+    let app = spawn_app().await;
+    let agent = app
+        .client_as("agen.urutan", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let household =
+        crate::journeys::create_household(&app, &agent, "32.73.02.1004", "7", "Jl. Urut No. 3", "")
+            .await;
+    for (name, relationship, birth) in [
+        ("Anak Pertama", "anak", "2012-01-02"),
+        ("Bapak Kepala", "kepala_keluarga", "1980-05-06"),
+    ] {
+        crate::journeys::add_member_ok(
+            &app,
+            &agent,
+            household,
+            &[
+                ("nik_unknown", "on"),
+                ("name", name),
+                ("sex", "L"),
+                ("birth_date", birth),
+                ("relationship", relationship),
+                ("segment", "belum_terdaftar"),
+                ("status", "belum_terdaftar"),
+            ],
+        )
+        .await;
+    }
+    for path in [
+        format!("/rumah-tangga/{household}"),
+        crate::journeys::visit_form_path(household),
+    ] {
+        let html = app.get_with(&agent, &path).await.text().await.unwrap();
+        let (head, child) = (
+            html.find("Bapak Kepala").expect("head listed"),
+            html.find("Anak Pertama").expect("child listed"),
+        );
+        assert!(head < child, "{path}: head first");
+    }
+}
+
+/// "Hari ini" names each worklist household's kelurahan, marks those a supervisor assigned to
+/// the agent, and shows a rejected report with its reason.
+#[tokio::test]
+async fn today_names_kelurahan_marks_assignments_and_shows_rejections() {
+    use pesiar::db::schema::{household_assignments, reactivations, regions};
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.harini", "32.73.02.1004").await;
+    let ibu = f.members[0];
+    let day = pesiar::web::today().format("%Y-%m-%d").to_string();
+    let (status, action) = (format!("m.{ibu}.status"), format!("m.{ibu}.action"));
+    let res = app
+        .submit_visit(
+            &f.agent,
+            f.household,
+            &[
+                ("visited_on", &day),
+                ("outcome", "ditemui"),
+                (&status, "nonaktif"),
+                (&action, "tunggakan_lunas"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let home = app.get_with(&f.agent, "/").await.text().await.unwrap();
+    let kelurahan: String = app
+        .with_conn(|conn| {
+            regions::table
+                .find("32.73.02.1004")
+                .select(regions::name)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(home.contains(&format!("{kelurahan} · RT")), "{home}");
+    assert!(!home.contains("Ditugaskan") && !home.contains("Ditolak baru-baru ini"));
+
+    let agent_id = crate::helpers::user_id(&app, "agen.harini").await;
+    let household = f.household;
+    app.with_conn(move |conn| {
+        diesel::insert_into(household_assignments::table)
+            .values((
+                household_assignments::household_id.eq(household),
+                household_assignments::user_id.eq(agent_id),
+                household_assignments::assigned_on.eq(pesiar::web::today()),
+            ))
+            .execute(conn)
+            .unwrap();
+        diesel::update(reactivations::table.filter(reactivations::member_id.eq(ibu)))
+            .set((
+                reactivations::state.eq("ditolak"),
+                reactivations::decided_at.eq(Some(pesiar::db::now())),
+                reactivations::decision_reason.eq(Some("bukti bayar tidak terbaca")),
+            ))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let home = app.get_with(&f.agent, "/").await.text().await.unwrap();
+    assert!(
+        home.contains("Ditugaskan"),
+        "assigned households are marked"
+    );
+    assert!(home.contains("Ditolak baru-baru ini") && home.contains("bukti bayar tidak terbaca"));
+    // Another agent of the kelurahan sees neither the mark nor the rejection.
+    let other = app
+        .client_as("agen.harini.lain", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let home = app.get_with(&other, "/").await.text().await.unwrap();
+    assert!(!home.contains("Ditugaskan") && !home.contains("bukti bayar"));
+}
