@@ -58,6 +58,16 @@ struct FormPage {
     entries: Vec<EntryView>,
     errors: FieldErrors,
     max_date: String,
+    /// For the short form (static/visit.js): which actions need which per-member fields.
+    segment_actions: String,
+    class_segments: String,
+    rehab_action: &'static str,
+    revisit_action: &'static str,
+}
+
+/// Codes joined by spaces, for a `data-` attribute.
+fn codes<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values.collect::<Vec<_>>().join(" ")
 }
 
 fn form_page(
@@ -107,6 +117,20 @@ fn form_page(
         entries,
         errors,
         max_date: today().format("%Y-%m-%d").to_string(),
+        segment_actions: codes(
+            Action::ALL
+                .iter()
+                .filter(|a| a.needs_segment())
+                .map(|a| a.as_str()),
+        ),
+        class_segments: codes(
+            Segment::ALL
+                .iter()
+                .filter(|s| s.has_class())
+                .map(|s| s.as_str()),
+        ),
+        rehab_action: Action::Rehab.as_str(),
+        revisit_action: Action::Revisit.as_str(),
     }
 }
 

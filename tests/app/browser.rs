@@ -701,3 +701,68 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
         "only the other agent's item stays"
     );
 }
+
+/// The short visit form: per member only the fields the chosen action needs show (target
+/// segment, class for PBPU/BP, REHAB number, revisit date); what was chosen is what is saved.
+#[tokio::test]
+async fn the_visit_form_shows_only_what_the_action_needs() {
+    let Some(mut b) = Browser::start("formulir-pendek").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.pendek", "32.73.02.1004").await;
+    let (ibu, anak) = (f.members[0], f.members[1]);
+    b.log_in(&app, "agen.pendek").await;
+    b.goto(
+        &app,
+        &crate::journeys::visit_form_path(f.household),
+        "pendek",
+    )
+    .await;
+    let shown = |member: i32, part: &str| {
+        format!(
+            "return !document.querySelector('[name=\"m.{member}.{part}\"]').closest('[data-show]').hidden"
+        )
+    };
+    for part in ["segment", "class", "rehab", "revisit"] {
+        assert_eq!(
+            b.eval(&shown(ibu, part)).await,
+            json!(false),
+            "{part} hidden"
+        );
+    }
+    b.select(&format!("[name=\"m.{ibu}.status\"]"), "nonaktif")
+        .await;
+    b.select(&format!("[name=\"m.{ibu}.action\"]"), "ikut_rehab")
+        .await;
+    assert_eq!(b.eval(&shown(ibu, "rehab")).await, json!(true));
+    assert_eq!(b.eval(&shown(ibu, "segment")).await, json!(false));
+    b.fill(&format!("[name=\"m.{ibu}.rehab\"]"), "RH-778").await;
+    b.select(&format!("[name=\"m.{anak}.status\"]"), "belum_terdaftar")
+        .await;
+    b.select(&format!("[name=\"m.{anak}.action\"]"), "pendaftaran_baru")
+        .await;
+    assert_eq!(b.eval(&shown(anak, "segment")).await, json!(true));
+    assert_eq!(b.eval(&shown(anak, "class")).await, json!(false));
+    b.select(&format!("[name=\"m.{anak}.segment\"]"), "pbpu")
+        .await;
+    assert_eq!(b.eval(&shown(anak, "class")).await, json!(true));
+    b.select(&format!("[name=\"m.{anak}.class\"]"), "3").await;
+    b.check("pendek-terisi").await;
+    b.select("#outcome", "ditemui").await;
+    b.click("#visit-form button[type=submit]").await;
+    b.arrive(".flash, .notice", "pendek-tersimpan").await;
+    let saved: Vec<(String, Option<String>, Option<String>)> = app
+        .with_conn(|conn| {
+            use diesel::prelude::*;
+            use pesiar::db::schema::visit_members as vm;
+            vm::table
+                .order(vm::id)
+                .select((vm::action, vm::rehab_reference, vm::new_class))
+                .load(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(saved.contains(&("ikut_rehab".into(), Some("RH-778".into()), None)));
+    assert!(saved.contains(&("pendaftaran_baru".into(), None, Some("3".into()))));
+}

@@ -276,3 +276,30 @@ async fn today_names_kelurahan_marks_assignments_and_shows_rejections() {
     let home = app.get_with(&other, "/").await.text().await.unwrap();
     assert!(!home.contains("Ditugaskan") && !home.contains("bukti bayar"));
 }
+
+/// Without JavaScript the visit form carries every per-member field, shown; the short form's
+/// markers only tell static/visit.js which action needs which.
+#[tokio::test]
+async fn without_javascript_the_visit_form_shows_every_field() {
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.tanpa.js", "32.73.02.1004").await;
+    let html = app
+        .get_with(&f.agent, &crate::journeys::visit_form_path(f.household))
+        .await
+        .text()
+        .await
+        .unwrap();
+    for member in &f.members {
+        for part in ["status", "action", "segment", "class", "rehab", "revisit"] {
+            assert!(
+                html.contains(&format!("name=\"m.{member}.{part}\"")),
+                "{part}"
+            );
+        }
+    }
+    assert!(html.contains("data-show=\"ikut_rehab\"") && html.contains("data-seg=\"pbpu bp\""));
+    assert!(
+        !html.contains(" hidden>\n<label for=\"m."),
+        "nothing hidden by the server"
+    );
+}
