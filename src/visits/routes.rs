@@ -28,7 +28,27 @@ pub fn register(routes: &mut Routes) {
     routes
         .get("/rumah-tangga/{id}/kunjungan/baru", FIELD, new_form)
         .post("/rumah-tangga/{id}/kunjungan/baru", FIELD, create)
-        .get("/kunjungan/{id}", Access::SignedIn, show);
+        .get("/kunjungan/{id}", Access::SignedIn, show)
+        .get("/antrean", FIELD, outbox);
+}
+
+#[derive(Template)]
+#[template(path = "visits/outbox.html")]
+struct OutboxPage {
+    page: Page,
+    script: String,
+}
+
+/// The phone's outbox: what waits, since when, the last answer. The queue lives on the phone
+/// (static/offline.js fills the list); the server only serves the frame.
+async fn outbox(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &OutboxPage {
+            page: Page::from_request(&req),
+            script: crate::web::assets::url("outbox.js"),
+        },
+    )
 }
 
 /// One member's block on the visit form.

@@ -69,6 +69,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/kunjungan/{id}/koreksi", CORRECTORS),
     ("POST", "/kunjungan/{id}/koreksi", CORRECTORS),
     ("GET", "/anggota/{id}/koreksi", CORRECTORS),
+    ("GET", "/antrean", FIELD),
     ("POST", "/anggota/{id}/koreksi", CORRECTORS),
     ("GET", "/verifikasi", VERIFIERS),
     ("POST", "/verifikasi", VERIFIERS),

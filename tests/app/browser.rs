@@ -766,3 +766,58 @@ async fn the_visit_form_shows_only_what_the_action_needs() {
     assert!(saved.contains(&("ikut_rehab".into(), Some("RH-778".into()), None)));
     assert!(saved.contains(&("pendaftaran_baru".into(), None, Some("3".into()))));
 }
+
+/// The outbox lists what waits on the phone, since when and the last answer, also without
+/// signal; "Kirim sekarang" sends it once signal is back.
+#[tokio::test]
+async fn the_outbox_shows_what_waits_and_sends_it() {
+    let Some(mut b) = Browser::start("antrean").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.antrean", "32.73.02.1004").await;
+    b.log_in(&app, "agen.antrean").await;
+    b.until(
+        "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller || (location.reload(), false)",
+        "the service worker",
+    )
+    .await;
+    b.goto(&app, "/antrean", "antrean-kosong").await;
+    b.until(
+        "return !document.getElementById('outbox-empty').hidden",
+        "an empty outbox says so",
+    )
+    .await;
+    let form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
+    b.goto(&app, &form, "form").await;
+    b.set_offline(true).await;
+    b.select("#outcome", "tidak_ditemui").await;
+    b.click("#visit-form button[type=submit]").await;
+    b.until(
+        "return document.getElementById('antrean-form').textContent.startsWith('Tersimpan di HP')",
+        "kept on the phone",
+    )
+    .await;
+    b.client.goto(&app.url("/antrean")).await.unwrap();
+    b.until(
+        "return document.querySelectorAll('#outbox-list li').length === 1",
+        "one waiting visit listed",
+    )
+    .await;
+    let text = b.text().await;
+    assert!(text.contains(&format!("rumah tangga {}", f.household)) && text.contains("sejak"));
+    assert!(text.contains("belum pernah sampai ke server"), "{text}");
+    b.check_page("antrean-tanpa-sinyal", &[OFFLINE]).await;
+    b.set_offline(false).await;
+    // Signal back: sent by the button, or already by the page's own retry.
+    b.eval(
+        "const s = document.getElementById('outbox-send'); if (!s.hidden) s.click(); return true",
+    )
+    .await;
+    b.until(
+        "return document.querySelectorAll('#outbox-list li').length === 0 && !document.getElementById('outbox-empty').hidden",
+        "sent",
+    )
+    .await;
+    b.check("antrean-terkirim").await;
+}
