@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
     crate::members::routes::register(&mut routes);
     crate::visits::routes::register(&mut routes);
     crate::visits::correction_routes::register(&mut routes);
+    crate::members::correction_routes::register(&mut routes);
     crate::reactivations::routes::register(&mut routes);
     crate::progress::routes::register(&mut routes);
     crate::assignments::routes::register(&mut routes);

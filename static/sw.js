@@ -4,7 +4,7 @@ var VERSION = '__VERSION__';
 var ASSETS = __ASSETS__;
 var PAGES = 'pesiar-halaman';
 var STATIC = 'pesiar-aset-' + VERSION;
-var KEPT = /^\/(rumah-tangga\/\d+(\/kunjungan\/baru)?)?$/;
+var KEPT = /^\/(rumah-tangga\/\d+(\/kunjungan\/baru)?|antrean)?$/;
 
 self.addEventListener('install', function (event) {
   event.waitUntil(caches.open(STATIC).then(function (c) { return c.addAll(ASSETS); })

@@ -20,3 +20,23 @@
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 })();
+// Short form: per member, only the fields the chosen action needs ([data-show] lists the
+// actions, [data-seg] the target segments). A field holding a value or an error always shows;
+// without JavaScript every field shows.
+document.querySelectorAll('fieldset.member').forEach(function (set) {
+  var act = set.querySelector('select[name$=".action"]');
+  var seg = set.querySelector('select[name$=".segment"]');
+  if (!act) return;
+  function has(list, v) { return !!v && list.split(' ').indexOf(v) >= 0; }
+  function update() {
+    set.querySelectorAll('[data-show]').forEach(function (box) {
+      var need = has(box.dataset.show, act.value) &&
+        (!box.dataset.seg || (seg && has(box.dataset.seg, seg.value)));
+      var input = box.querySelector('input,select');
+      box.hidden = !need && !(input && input.value) && !box.querySelector('.field-error');
+    });
+  }
+  act.addEventListener('change', update);
+  if (seg) seg.addEventListener('change', update);
+  update();
+});

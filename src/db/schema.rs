@@ -109,6 +109,9 @@ diesel::table! {
         created_by -> Nullable<Integer>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        mistaken_at -> Nullable<Timestamp>,
+        mistaken_by -> Nullable<Integer>,
+        mistaken_reason -> Nullable<Text>,
     }
 }
 

@@ -34,7 +34,62 @@ pub struct Today {
     pub week_count: usize,
     pub claims: ClaimCounts,
     pub follow_ups: Vec<FollowUp>,
-    pub next: Vec<HouseholdRow>,
+    pub next: Vec<NextRow>,
+    pub rejected: Vec<claim_queries::RejectedRow>,
+}
+
+/// A household on the worklist, with its kelurahan's name and whether a supervisor gave it
+/// to this user.
+pub struct NextRow {
+    pub row: HouseholdRow,
+    pub kelurahan: String,
+    pub assigned: bool,
+}
+
+/// Rejections older than this no longer show on "Hari ini".
+const REJECTED_DAYS: i64 = 30;
+
+/// Names the kelurahan of each worklist household and marks those assigned to `user`, in two
+/// queries for the list.
+fn name_and_mark(
+    conn: &mut crate::db::DbConnection,
+    user: &CurrentUser,
+    rows: Vec<HouseholdRow>,
+) -> diesel::QueryResult<Vec<NextRow>> {
+    use crate::db::schema::{household_assignments, regions};
+    use diesel::prelude::*;
+    use std::collections::{HashMap, HashSet};
+    let mut codes: Vec<&str> = rows
+        .iter()
+        .map(|r| r.household.region_code.as_str())
+        .collect();
+    codes.sort_unstable();
+    codes.dedup();
+    let names: HashMap<String, String> = regions::table
+        .filter(regions::code.eq_any(&codes))
+        .select((regions::code, regions::name))
+        .load::<(String, String)>(conn)?
+        .into_iter()
+        .collect();
+    let ids: Vec<i32> = rows.iter().map(|r| r.household.id).collect();
+    let assigned: HashSet<i32> = household_assignments::table
+        .filter(household_assignments::household_id.eq_any(&ids))
+        .filter(household_assignments::user_id.eq(user.id))
+        .select(household_assignments::household_id)
+        .load::<i32>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|row| NextRow {
+            kelurahan: names
+                .get(row.household.region_code.as_str())
+                .cloned()
+                .unwrap_or_default(),
+            assigned: assigned.contains(&row.household.id),
+            row,
+        })
+        .collect())
 }
 
 pub type VisitRowList = Vec<crate::visits::queries::VisitRow>;
@@ -62,12 +117,14 @@ fn field_today(conn: &mut crate::db::DbConnection, user: &CurrentUser) -> Result
     let week = visit_queries::by_visitor_between(conn, user.id, monday, today)?;
     let week_count = week.len();
     let today_visits = week.into_iter().filter(|v| v.visited_on == today).collect();
+    let next = household_queries::worklist(conn, user, NEXT_TO_VISIT)?;
     Ok(Today {
         today: today_visits,
         week_count,
         claims: claim_queries::counts_by_reporter(conn, user.id)?,
         follow_ups: visit_queries::follow_ups_due(conn, user.id, today, 20)?,
-        next: household_queries::worklist(conn, user, NEXT_TO_VISIT)?,
+        next: name_and_mark(conn, user, next)?,
+        rejected: claim_queries::recently_rejected(conn, user, REJECTED_DAYS, 10)?,
     })
 }
 

@@ -17,6 +17,8 @@ pub struct HouseholdForm {
     pub nomor_kk: String,
     pub landmark: String,
     pub submission_key: String,
+    /// "on" once the user has seen the possible-duplicate warnings and saves anyway.
+    pub confirm_warnings: String,
 }
 
 #[derive(Debug, Clone)]
@@ -131,6 +133,7 @@ mod tests {
             nomor_kk: "3273 0212 3456 0001".into(),
             landmark: "dekat masjid".into(),
             submission_key: String::new(),
+            confirm_warnings: String::new(),
         };
         let input = form.validate(&dago()).unwrap();
         assert_eq!(input.rt, "003");
@@ -148,6 +151,7 @@ mod tests {
             nomor_kk: "123".into(),
             landmark: "a".repeat(201),
             submission_key: String::new(),
+            confirm_warnings: String::new(),
         };
         let errors = form.validate(&dago()).unwrap_err();
         for field in ["region_code", "rt", "rw", "address", "nomor_kk", "landmark"] {

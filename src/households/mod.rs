@@ -1,6 +1,7 @@
 //! Households (rumah tangga): where a visit happens. Each lies in one desa/kelurahan and keeps
 //! counts of its members the field still has to bring in, for the worklist.
 
+pub mod duplicates;
 pub mod forms;
 pub mod queries;
 pub mod recount;

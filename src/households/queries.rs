@@ -136,6 +136,7 @@ pub fn with_heads(
     let ids: Vec<i32> = households.iter().map(|h| h.id).collect();
     let heads: HashMap<i32, String> = members::table
         .filter(members::household_id.eq_any(&ids))
+        .filter(members::mistaken_at.is_null())
         .filter(members::relationship.eq("kepala_keluarga"))
         .select((members::household_id, members::name))
         .load::<(i32, String)>(conn)?
@@ -143,6 +144,7 @@ pub fn with_heads(
         .collect();
     let counts: HashMap<i32, i64> = members::table
         .filter(members::household_id.eq_any(&ids))
+        .filter(members::mistaken_at.is_null())
         .group_by(members::household_id)
         .select((members::household_id, diesel::dsl::count_star()))
         .load::<(i32, i64)>(conn)?
@@ -267,6 +269,7 @@ pub fn update(
 pub fn refresh_counts(conn: &mut DbConnection, household_id: i32) -> QueryResult<()> {
     let rows: Vec<(Segment, MemberStatus, Option<InactiveReason>)> = members::table
         .filter(members::household_id.eq(household_id))
+        .filter(members::mistaken_at.is_null())
         .select((members::segment, members::status, members::inactive_reason))
         .load(conn)?;
     let open = rows

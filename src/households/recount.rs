@@ -23,6 +23,7 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
         let mut counts: HashMap<i32, (i32, i32)> = chunk.iter().map(|id| (*id, (0, 0))).collect();
         for (household, segment, status, reason) in members::table
             .filter(members::household_id.eq_any(chunk))
+            .filter(members::mistaken_at.is_null())
             .select((
                 members::household_id,
                 members::segment,

@@ -6,9 +6,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde::Deserialize;
 
-use super::Household;
 use super::forms::HouseholdForm;
 use super::queries::{self, HouseholdRow, PAGE_SIZE};
+use super::{Household, duplicates};
 use crate::auth::CurrentUser;
 use crate::db::Db;
 use crate::error::AppError;
@@ -130,6 +130,7 @@ struct FormPage {
     form: HouseholdForm,
     regions: Vec<(Region, bool)>,
     errors: FieldErrors,
+    warnings: Vec<String>,
 }
 
 /// The kelurahan/desa the user can register households in.
@@ -165,6 +166,7 @@ fn form_page(
         form,
         regions,
         errors,
+        warnings: Vec::new(),
     }
 }
 
@@ -199,9 +201,18 @@ async fn create(
         Ok(input) => {
             let key = form.submission_key.clone();
             let actor = user.clone();
+            let confirmed = form.confirm_warnings == "on";
             let outcome = db
                 .run(move |conn| {
-                    submissions::once::<()>(conn, &key, actor.id, |conn| {
+                    // A repeat gets its first answer, not a warning about itself.
+                    if let Some(path) = submissions::previous(conn, key.trim(), actor.id)? {
+                        return Ok(Submitted::Repeat(path));
+                    }
+                    let warnings = duplicates::warnings(conn, &actor, &input, None)?;
+                    if !warnings.is_empty() && !confirmed {
+                        return Ok(Submitted::Rejected(warnings));
+                    }
+                    submissions::once(conn, &key, actor.id, |conn| {
                         let id = queries::create(conn, &input, &actor)?;
                         Ok(Ok(format!("/rumah-tangga/{id}")))
                     })
@@ -212,7 +223,11 @@ async fn create(
                     session::set_flash(&session, "Rumah tangga disimpan. Tambahkan anggotanya.");
                     Ok(see_other(&path))
                 }
-                Submitted::Rejected(()) => Err(AppError::internal("household create rejected")),
+                Submitted::Rejected(warnings) => {
+                    let mut page = form_page(&req, &user, None, form, FieldErrors::default());
+                    page.warnings = warnings;
+                    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+                }
             }
         }
     }
@@ -233,6 +248,7 @@ async fn edit_form(
         nomor_kk: household.nomor_kk.clone().unwrap_or_default(),
         landmark: household.landmark.clone(),
         submission_key: submissions::new_key(),
+        confirm_warnings: String::new(),
     };
     render(
         StatusCode::OK,
@@ -264,15 +280,34 @@ async fn update(
         Ok(input) => {
             let key = form.submission_key.clone();
             let actor = user.clone();
-            db.run(move |conn| {
-                submissions::once::<()>(conn, &key, actor.id, |conn| {
-                    queries::update(conn, &household, &input, &actor)?;
-                    Ok(Ok(format!("/rumah-tangga/{}", household.id)))
+            let confirmed = form.confirm_warnings == "on";
+            let id = household.id;
+            let outcome = db
+                .run(move |conn| {
+                    if let Some(path) = submissions::previous(conn, key.trim(), actor.id)? {
+                        return Ok(Submitted::Repeat(path));
+                    }
+                    let warnings = duplicates::warnings(conn, &actor, &input, Some(&household))?;
+                    if !warnings.is_empty() && !confirmed {
+                        return Ok(Submitted::Rejected(warnings));
+                    }
+                    submissions::once(conn, &key, actor.id, |conn| {
+                        queries::update(conn, &household, &input, &actor)?;
+                        Ok(Ok(format!("/rumah-tangga/{}", household.id)))
+                    })
                 })
-            })
-            .await?;
-            session::set_flash(&session, "Perubahan disimpan.");
-            Ok(see_other(&format!("/rumah-tangga/{}", *id)))
+                .await?;
+            match outcome {
+                Submitted::First(path) | Submitted::Repeat(path) => {
+                    session::set_flash(&session, "Perubahan disimpan.");
+                    Ok(see_other(&path))
+                }
+                Submitted::Rejected(warnings) => {
+                    let mut page = form_page(&req, &user, Some(id), form, FieldErrors::default());
+                    page.warnings = warnings;
+                    render(StatusCode::UNPROCESSABLE_ENTITY, &page)
+                }
+            }
         }
     }
 }

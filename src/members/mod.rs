@@ -1,6 +1,8 @@
 //! Household members and their JKN membership: segment, class, status and why they are
 //! inactive. Identity numbers live in `identity`.
 
+pub mod correction_routes;
+pub mod corrections;
 pub mod forms;
 pub mod history;
 pub mod identity;

@@ -53,10 +53,16 @@ impl Member {
 }
 
 pub fn for_household(conn: &mut DbConnection, household_id: i32) -> QueryResult<Vec<Member>> {
+    // Head of household first, then in the order entered; members marked as entered by mistake
+    // are left out.
     members::table
         .filter(members::household_id.eq(household_id))
+        .filter(members::mistaken_at.is_null())
         .select(Member::as_select())
-        .order(members::id)
+        .order((
+            members::relationship.ne(super::Relationship::Head.as_str()),
+            members::id,
+        ))
         .load(conn)
 }
 

@@ -420,6 +420,9 @@ struct ShowPage {
     nik: NikView,
     nik_sex_mismatch: bool,
     can_edit: bool,
+    can_correct: bool,
+    /// When and why the member was marked as entered by mistake.
+    mistaken: Option<(chrono::NaiveDateTime, Option<String>)>,
     can_list_viewers: bool,
     history: Vec<crate::visits::queries::MemberVisitRow>,
     claims: Vec<crate::reactivations::queries::ClaimRow>,
@@ -474,7 +477,8 @@ async fn member_page(
 ) -> Result<HttpResponse, AppError> {
     let member_id = member.id;
     let day = crate::web::today();
-    let (history, claims, roster, rules, arrears) = db
+    let viewer = user.clone();
+    let (history, claims, roster, rules, arrears, can_correct, mistaken) = db
         .run(move |conn| {
             Ok((
                 crate::visits::queries::for_member(conn, member_id)?,
@@ -482,6 +486,9 @@ async fn member_page(
                 super::history::history_of(conn, member_id)?,
                 crate::contributions::queries::rules_on(conn, day)?,
                 crate::contributions::queries::listed_arrears(conn, member_id)?,
+                super::corrections::find_correctable(conn, &viewer, member_id, crate::db::now())?
+                    .is_some(),
+                super::corrections::mistaken(conn, member_id)?,
             ))
         })
         .await?;
@@ -505,7 +512,9 @@ async fn member_page(
             page: Page::from_request(req),
             nik: NikView::for_user(&user, member.nik.as_deref(), revealed),
             nik_sex_mismatch,
-            can_edit: user.records_fieldwork(),
+            can_edit: user.records_fieldwork() && mistaken.is_none(),
+            can_correct,
+            mistaken,
             can_list_viewers: user.sees_everything(),
             member,
             household,

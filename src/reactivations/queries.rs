@@ -405,3 +405,46 @@ fn activate(
         ),
     )
 }
+
+/// A report of the user's that a supervisor rejected, with the reason, for "Hari ini".
+pub struct RejectedRow {
+    pub member_id: i32,
+    pub member_name: String,
+    pub decided_on: Option<chrono::NaiveDateTime>,
+    pub reason: Option<String>,
+}
+
+/// The user's reports rejected in the last `days` days, newest first (still in their areas).
+pub fn recently_rejected(
+    conn: &mut DbConnection,
+    user: &CurrentUser,
+    days: i64,
+    limit: i64,
+) -> QueryResult<Vec<RejectedRow>> {
+    let since = now() - chrono::Duration::days(days);
+    let rows: Vec<(i32, String, Option<chrono::NaiveDateTime>, Option<String>)> =
+        reactivations::table
+            .inner_join(members::table)
+            .filter(reactivations::reported_by.eq(user.id))
+            .filter(reactivations::state.eq(ClaimState::Rejected.as_str()))
+            .filter(reactivations::decided_at.ge(since))
+            .filter(within_areas!(reactivations::region_code, user.area_codes()))
+            .order(reactivations::decided_at.desc())
+            .select((
+                members::id,
+                members::name,
+                reactivations::decided_at,
+                reactivations::decision_reason,
+            ))
+            .limit(limit)
+            .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(member_id, member_name, decided_on, reason)| RejectedRow {
+            member_id,
+            member_name,
+            decided_on,
+            reason,
+        })
+        .collect())
+}

@@ -28,7 +28,27 @@ pub fn register(routes: &mut Routes) {
     routes
         .get("/rumah-tangga/{id}/kunjungan/baru", FIELD, new_form)
         .post("/rumah-tangga/{id}/kunjungan/baru", FIELD, create)
-        .get("/kunjungan/{id}", Access::SignedIn, show);
+        .get("/kunjungan/{id}", Access::SignedIn, show)
+        .get("/antrean", FIELD, outbox);
+}
+
+#[derive(Template)]
+#[template(path = "visits/outbox.html")]
+struct OutboxPage {
+    page: Page,
+    script: String,
+}
+
+/// The phone's outbox: what waits, since when, the last answer. The queue lives on the phone
+/// (static/offline.js fills the list); the server only serves the frame.
+async fn outbox(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    render(
+        StatusCode::OK,
+        &OutboxPage {
+            page: Page::from_request(&req),
+            script: crate::web::assets::url("outbox.js"),
+        },
+    )
 }
 
 /// One member's block on the visit form.
@@ -58,6 +78,16 @@ struct FormPage {
     entries: Vec<EntryView>,
     errors: FieldErrors,
     max_date: String,
+    /// For the short form (static/visit.js): which actions need which per-member fields.
+    segment_actions: String,
+    class_segments: String,
+    rehab_action: &'static str,
+    revisit_action: &'static str,
+}
+
+/// Codes joined by spaces, for a `data-` attribute.
+fn codes<'a>(values: impl Iterator<Item = &'a str>) -> String {
+    values.collect::<Vec<_>>().join(" ")
 }
 
 fn form_page(
@@ -107,6 +137,20 @@ fn form_page(
         entries,
         errors,
         max_date: today().format("%Y-%m-%d").to_string(),
+        segment_actions: codes(
+            Action::ALL
+                .iter()
+                .filter(|a| a.needs_segment())
+                .map(|a| a.as_str()),
+        ),
+        class_segments: codes(
+            Segment::ALL
+                .iter()
+                .filter(|s| s.has_class())
+                .map(|s| s.as_str()),
+        ),
+        rehab_action: Action::Rehab.as_str(),
+        revisit_action: Action::Revisit.as_str(),
     }
 }
 

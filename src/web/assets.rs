@@ -42,6 +42,11 @@ static ASSETS: LazyLock<Vec<Asset>> = LazyLock::new(|| {
             include_bytes!("../../static/desk.js"),
         ),
         asset(
+            "outbox.js",
+            "text/javascript; charset=utf-8",
+            include_bytes!("../../static/outbox.js"),
+        ),
+        asset(
             "offline.js",
             "text/javascript; charset=utf-8",
             include_bytes!("../../static/offline.js"),

@@ -423,3 +423,145 @@ async fn a_visit_is_corrected_or_voided_with_a_reason() {
         .await;
     assert!(note.contains("pindah kerja"));
 }
+
+/// Registering a household whose Nomor KK is already on record in the agent's areas, or whose
+/// RT/RW and address nearly match one in the kelurahan, warns first; confirming saves it.
+#[tokio::test]
+async fn a_possible_duplicate_household_warns_before_saving() {
+    use pesiar::db::schema::households;
+    let app = spawn_app().await;
+    let agent = app
+        .client_as("agen.ganda.rt", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let kk = "3273021234560001";
+    crate::journeys::create_household(
+        &app,
+        &agent,
+        "32.73.02.1004",
+        "3",
+        "Jl. Sangkuriang No. 5",
+        kk,
+    )
+    .await;
+    let count = || app.with_conn(|conn| households::table.count().get_result::<i64>(conn).unwrap());
+    for (address, kk, warning) in [
+        ("Gg. Lain 7", kk, "Nomor KK ini sudah tercatat"),
+        ("jalan sangkuriang 5", "", "alamat mirip"),
+    ] {
+        let before = count().await;
+        let form = app.open_form(&agent, "/rumah-tangga/baru").await;
+        let fields = [
+            ("region_code", "32.73.02.1004"),
+            ("rt", "3"),
+            ("rw", "5"),
+            ("address", address),
+            ("nomor_kk", kk),
+        ];
+        let res = app.send_form(&agent, &form, &fields).await;
+        assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY, "{address}");
+        let html = res.text().await.unwrap();
+        assert!(html.contains(warning), "{html}");
+        assert!(
+            html.contains(&format!("value=\"{address}\"")),
+            "values kept"
+        );
+        assert_eq!(count().await, before, "nothing saved yet");
+        let mut confirmed = fields.to_vec();
+        confirmed.push(("confirm_warnings", "on"));
+        let res = app.send_form(&agent, &form, &confirmed).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER, "{address}");
+        assert_eq!(count().await, before + 1, "saved once confirmed");
+    }
+    // Another address in the same RT: no warning.
+    crate::journeys::create_household(
+        &app,
+        &agent,
+        "32.73.02.1004",
+        "3",
+        "Jl. Sangkuriang No. 17",
+        "",
+    )
+    .await;
+}
+
+/// The duplicate warning names only households the user may see: a Nomor KK on record in
+/// another kelurahan is neither warned about nor shown.
+#[tokio::test]
+async fn a_duplicate_warning_never_names_another_areas_household() {
+    let app = spawn_app().await;
+    let other = app
+        .client_as("agen.lain.kk", Role::Agent, &["32.73.02.1005"])
+        .await;
+    let kk = "3273021234560002";
+    crate::journeys::create_household(&app, &other, "32.73.02.1005", "3", "Jl. Rahasia No. 9", kk)
+        .await;
+    let agent = app
+        .client_as("agen.sini.kk", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let res = app
+        .submit(
+            &agent,
+            "/rumah-tangga/baru",
+            &[
+                ("region_code", "32.73.02.1004"),
+                ("rt", "3"),
+                ("rw", "5"),
+                ("address", "Jl. Rahasia No. 9"),
+                ("nomor_kk", kk),
+            ],
+        )
+        .await;
+    assert_eq!(
+        res.status(),
+        StatusCode::SEE_OTHER,
+        "saved without a warning"
+    );
+}
+
+/// Editing a household to a Nomor KK another household has warns too; unchanged saves do not.
+#[tokio::test]
+async fn editing_to_an_existing_nomor_kk_warns() {
+    let app = spawn_app().await;
+    let agent = app
+        .client_as("agen.ubah.kk", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let kk = "3273021234560003";
+    crate::journeys::create_household(&app, &agent, "32.73.02.1004", "3", "Jl. Satu No. 1", kk)
+        .await;
+    let second =
+        crate::journeys::create_household(&app, &agent, "32.73.02.1004", "4", "Jl. Dua No. 2", "")
+            .await;
+    let path = format!("/rumah-tangga/{second}/ubah");
+    let fields = |kk: &'static str, landmark: &'static str| {
+        vec![
+            ("region_code", "32.73.02.1004"),
+            ("rt", "4"),
+            ("rw", "5"),
+            ("address", "Jl. Dua No. 2"),
+            ("nomor_kk", kk),
+            ("landmark", landmark),
+        ]
+    };
+    let form = app.open_form(&agent, &path).await;
+    let res = app.send_form(&agent, &form, &fields("", "dekat pos")).await;
+    let status = res.status();
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "{}",
+        res.text().await.unwrap()
+    );
+    let form = app.open_form(&agent, &path).await;
+    let res = app.send_form(&agent, &form, &fields(kk, "")).await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Nomor KK ini sudah tercatat")
+    );
+    let mut confirmed = fields(kk, "");
+    confirmed.push(("confirm_warnings", "on"));
+    let res = app.send_form(&agent, &form, &confirmed).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}

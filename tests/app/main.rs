@@ -14,6 +14,7 @@ mod contributions;
 mod csrf;
 mod desk;
 mod door;
+mod door_members;
 mod exit;
 mod fieldwork;
 mod figures_files;

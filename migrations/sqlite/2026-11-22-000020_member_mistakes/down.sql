@@ -1,0 +1,3 @@
+ALTER TABLE members DROP COLUMN mistaken_reason;
+ALTER TABLE members DROP COLUMN mistaken_by;
+ALTER TABLE members DROP COLUMN mistaken_at;
