@@ -31,18 +31,38 @@ pub fn register(routes: &mut Routes) {
 #[template(path = "assignments/board.html")]
 struct BoardPage {
     page: Page,
-    rows: Vec<BoardRow>,
+    /// The board's rows by kecamatan, in code order: the kecamatan is named once per group
+    /// (in the table and in the kelurahan choice), which keeps a city's board within budget.
+    groups: Vec<KecamatanGroup>,
     history: Vec<HistoryRow>,
     can_manage: bool,
     workers: Vec<(i32, String)>,
     /// Figures dated before this carry a warning (the staleness limit).
     stale_before: chrono::NaiveDate,
-    /// The kelurahan of the board, by name: (code, "name · kecamatan").
-    villages: Vec<(String, String)>,
     form: ChangeForm,
     errors: FieldErrors,
     /// Asked before an assignment ends: (worker, kelurahan).
     confirm_end: Option<(String, String)>,
+}
+
+struct KecamatanGroup {
+    name: String,
+    rows: Vec<BoardRow>,
+}
+
+/// Consecutive rows of one kecamatan (rows come in region-code order) form one group.
+fn by_kecamatan(rows: Vec<BoardRow>) -> Vec<KecamatanGroup> {
+    let mut groups: Vec<KecamatanGroup> = Vec::new();
+    for row in rows {
+        match groups.last_mut() {
+            Some(g) if g.rows[0].region.parent_code == row.region.parent_code => g.rows.push(row),
+            _ => groups.push(KecamatanGroup {
+                name: row.kecamatan.clone(),
+                rows: vec![row],
+            }),
+        }
+    }
+    groups
 }
 
 impl BoardPage {
@@ -82,24 +102,15 @@ async fn render_board(
         .collect();
     workers.sort_by(|a, b| a.1.cmp(&b.1));
     workers.dedup();
-    let villages: Vec<(String, String)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.region.code.clone(),
-                format!("{} · {}", r.region.name, r.kecamatan),
-            )
-        })
-        .collect();
     let confirm_end = if ask_to_end {
         let worker = workers
             .iter()
             .find(|(id, _)| id.to_string() == form.user_id.trim())
             .map(|(_, name)| name.clone());
-        let village = villages
+        let village = rows
             .iter()
-            .find(|(code, _)| *code == form.region_code.trim())
-            .map(|(_, name)| name.clone());
+            .find(|r| r.region.code == form.region_code.trim())
+            .map(|r| format!("{}, Kec. {}", r.region.name, r.kecamatan));
         worker.zip(village)
     } else {
         None
@@ -113,12 +124,11 @@ async fn render_board(
         status,
         &BoardPage {
             page: Page::from_request(req),
-            rows,
+            groups: by_kecamatan(rows),
             history,
             can_manage,
             workers,
             stale_before,
-            villages,
             form,
             errors,
             confirm_end,

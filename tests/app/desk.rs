@@ -190,7 +190,12 @@ async fn assignment_by_kelurahan_name_keeps_values_and_asks_before_ending() {
         "a choice, not a code field"
     );
     assert!(
-        board.contains("<option value=\"32.73.02.1004\">Dago · "),
+        board.contains("<optgroup label=\"Coblong\"><option value=\"32.73.02.1001\">")
+            && board.contains("<option value=\"32.73.02.1004\">Dago<"),
+        "the kelurahan by name, grouped by kecamatan: {board}"
+    );
+    assert!(
+        board.contains("<th colspan=\"5\" scope=\"rowgroup\">Kecamatan Coblong</th>"),
         "{board}"
     );
 
@@ -232,13 +237,15 @@ async fn assignment_by_kelurahan_name_keeps_values_and_asks_before_ending() {
     assert_eq!(res.status(), StatusCode::OK);
     let html = res.text().await.unwrap();
     assert!(
-        html.contains("Akhiri penugasan Pengguna agen.nama.dua (Agen PESIAR) di Sekeloa"),
+        html.contains(
+            "Akhiri penugasan Pengguna agen.nama.dua (Agen PESIAR) di Sekeloa, Kec. Coblong?"
+        ),
         "{html}"
     );
     assert!(html.contains("name=\"yakin\" value=\"ya\""));
     let board = app.get_with(&spv, "/penugasan").await.text().await.unwrap();
     assert!(
-        board.contains("Pengguna agen.nama.dua <span"),
+        board.contains("Pengguna agen.nama.dua <small>"),
         "still assigned"
     );
     let res = app
