@@ -303,3 +303,68 @@ async fn assignment_by_kelurahan_name_keeps_values_and_asks_before_ending() {
         .await;
     assert_eq!(assigned, 2);
 }
+
+/// The GOV.UK error summary: a long form with mistakes starts with a box listing each message,
+/// in the form's order, as a link to its field; the fields keep their own messages and values.
+#[tokio::test]
+async fn a_long_form_with_mistakes_starts_with_a_summary_linking_to_each_field() {
+    let app = crate::helpers::spawn_app().await;
+    let f = fixture(&app, "agen.ringkas", "32.73.02.1004").await;
+    let res = crate::journeys::add_member(
+        &app,
+        &f.agent,
+        f.household,
+        &[
+            ("nik", "1234"),
+            ("name", "Budi Ringkas"),
+            ("birth_date", ""),
+            ("relationship", "anak"),
+            ("status", "aktif"),
+            ("segment", "pbpu"),
+        ],
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    let summary = html
+        .split("<h2 id=\"perbaiki-judul\">Ada yang perlu diperbaiki</h2>")
+        .nth(1)
+        .expect("a summary at the top")
+        .split("</div>")
+        .next()
+        .unwrap();
+    let nik = summary.find("<a href=\"#nik\">").expect("NIK is listed");
+    let sex = summary.find("<a href=\"#sex\">").expect("sex is listed");
+    let birth = summary
+        .find("<a href=\"#birth_date\">")
+        .expect("birth date is listed");
+    assert!(nik < sex && sex < birth, "in the form's order: {summary}");
+    assert!(
+        html.find("perbaiki-judul").unwrap() < html.find("id=\"nik\"").unwrap(),
+        "before the form"
+    );
+    // Every link has its target on the page, and the typed name is kept.
+    for target in ["id=\"nik\"", "id=\"sex\"", "id=\"birth_date\""] {
+        assert!(html.contains(target), "{target}");
+    }
+    assert!(html.contains("value=\"Budi Ringkas\""));
+
+    // The household form too.
+    let res = app
+        .submit(
+            &f.agent,
+            "/rumah-tangga/baru",
+            &[
+                ("region_code", "32.73.02.1004"),
+                ("rt", ""),
+                ("rw", "5"),
+                ("address", ""),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Ada yang perlu diperbaiki"));
+    assert!(html.contains("<li><a href=\"#rt\">"));
+    assert!(html.contains("<li><a href=\"#address\">"));
+}
