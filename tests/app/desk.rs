@@ -304,6 +304,50 @@ async fn assignment_by_kelurahan_name_keeps_values_and_asks_before_ending() {
     assert_eq!(assigned, 2);
 }
 
+#[tokio::test]
+async fn disabling_an_account_needs_its_confirmation_ticked() {
+    let app = crate::helpers::spawn_app().await;
+    app.sign_in_as("admin.yakin", Role::Admin, &[]).await;
+    let id = app
+        .create_user("kader.yakin", Role::Kader, &["32.73.02.1004"])
+        .await;
+    let page = app.get_text(&format!("/admin/pengguna/{id}")).await.1;
+    assert!(page.contains("name=\"yakin\" value=\"ya\" required"));
+    let res = app
+        .post_form(&format!("/admin/pengguna/{id}/nonaktifkan"), &[])
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains(
+        "<p class=\"field-error\" id=\"yakin-err\">Centang konfirmasi untuk menonaktifkan akun ini.</p>"
+    ));
+    let disabled: bool = app
+        .with_conn(move |conn| {
+            pesiar::db::schema::users::table
+                .find(id)
+                .select(pesiar::db::schema::users::disabled)
+                .first(conn)
+                .unwrap()
+        })
+        .await;
+    assert!(!disabled);
+
+    // An admin with an area is refused, as the hint says, and the codes are kept.
+    let res = app
+        .post_form(
+            &format!("/admin/pengguna/{id}"),
+            &[
+                ("full_name", "Kader Yakin"),
+                ("role", "admin"),
+                ("areas", "32.73.02.1004"),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
+    assert!(html.contains("Admin melihat seluruh wilayah: kosongkan kode wilayah."));
+}
+
 /// The GOV.UK error summary: a long form with mistakes starts with a box listing each message,
 /// in the form's order, as a link to its field; the fields keep their own messages and values.
 #[tokio::test]

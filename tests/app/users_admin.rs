@@ -211,7 +211,10 @@ async fn disabling_ends_the_users_sessions_and_admins_cannot_lock_themselves_out
     assert_eq!(app.get_with(&kader, "/").await.status(), StatusCode::OK);
 
     let res = app
-        .post_form(&format!("/admin/pengguna/{id}/nonaktifkan"), &[])
+        .post_form(
+            &format!("/admin/pengguna/{id}/nonaktifkan"),
+            &[("yakin", "ya")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&app.get_with(&kader, "/").await).starts_with("/login"));
@@ -229,7 +232,10 @@ async fn disabling_ends_the_users_sessions_and_admins_cannot_lock_themselves_out
     );
 
     let res = app
-        .post_form(&format!("/admin/pengguna/{admin}/nonaktifkan"), &[])
+        .post_form(
+            &format!("/admin/pengguna/{admin}/nonaktifkan"),
+            &[("yakin", "ya")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app
@@ -294,7 +300,7 @@ async fn missing_users_are_404() {
         );
     }
     let res = app
-        .post_form("/admin/pengguna/99999/nonaktifkan", &[])
+        .post_form("/admin/pengguna/99999/nonaktifkan", &[("yakin", "ya")])
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
