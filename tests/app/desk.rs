@@ -412,3 +412,42 @@ async fn a_long_form_with_mistakes_starts_with_a_summary_linking_to_each_field()
     assert!(html.contains("<li><a href=\"#rt\">"));
     assert!(html.contains("<li><a href=\"#address\">"));
 }
+
+/// The user's history reads in Indonesian: the action's label, the actor by name (one join, not
+/// "pengguna #1"), and a long area list kept inside its card.
+#[tokio::test]
+async fn the_audit_history_names_actions_and_actors_in_indonesian() {
+    let app = crate::helpers::spawn_app().await;
+    app.sign_in_as("admin.siti", Role::Admin, &[]).await;
+    let id = app
+        .create_user("agen.riwayat", Role::Agent, &["32.73.02.1004"])
+        .await;
+    let areas = "32.73.02.1001\n32.73.02.1002\n32.73.02.1003\n32.73.02.1004\n32.73.02.1005";
+    let res = app
+        .post_form(
+            &format!("/admin/pengguna/{id}"),
+            &[
+                ("full_name", "Agen Riwayat"),
+                ("role", "agent"),
+                ("areas", areas),
+            ],
+        )
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let (_, html) = app.get_text(&format!("/admin/pengguna/{id}")).await;
+    let history = html.split("Riwayat perubahan").nth(1).unwrap();
+    assert!(
+        history.contains("<strong>Data pengguna diubah</strong>"),
+        "{history}"
+    );
+    assert!(
+        history.contains(" · oleh Pengguna admin.siti</span>"),
+        "{history}"
+    );
+    assert!(!history.contains("pengguna #"), "{history}");
+    assert!(!history.contains("user.update"), "{history}");
+    assert!(
+        history.contains("<span class=\"muted detail\">nama diubah; wilayah 32.73.02.1004 → "),
+        "{history}"
+    );
+}

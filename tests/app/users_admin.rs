@@ -29,7 +29,11 @@ async fn admin_creates_a_user_who_then_sets_their_own_password() {
     assert!(html.contains("Dewi Lestari"));
     assert!(html.contains("@agen.sekeloa"));
     assert!(html.contains("32.73.02.1004\n32.73.02.1005"));
-    assert!(html.contains("user.create"), "audit history shown");
+    assert!(
+        html.contains("<strong>Pengguna dibuat</strong>") && !html.contains("user.create"),
+        "audit history shown in Indonesian"
+    );
+    assert!(html.contains(" · oleh Pengguna admin</span>"), "{html}");
 
     let (_, list) = app.get_text("/admin/pengguna?q=dewi").await;
     assert!(list.contains("Dewi Lestari"));
