@@ -5,6 +5,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::Datelike;
 use serde::Deserialize;
 
 use super::queries::{self, BoardRow, FieldRefusal, HistoryRow};
@@ -327,6 +328,8 @@ async fn export(
         .run(move |conn| Ok(queries::board(conn, &user, today())?))
         .await?;
     let mut table = Table {
+        sheet: "Penugasan",
+        total: None,
         headers: vec![
             "kode_wilayah",
             "desa_kelurahan",
@@ -338,11 +341,13 @@ async fn export(
             "kunjungan_bulan_ini",
             "kunjungan_terakhir",
             "keaktifan",
+            "tanggal_data",
         ],
         rows: Vec::new(),
     };
     for row in &rows {
-        let line = |name: &str, role: &str, phone: &str, since: String| {
+        let activity = row.figures.as_ref().and_then(|(_, f)| f.activity_rate());
+        let line = |name: &str, role: &str, phone: &str, since: Option<chrono::NaiveDate>| {
             vec![
                 Cell::Text(row.region.code.clone()),
                 Cell::Text(row.region.name.clone()),
@@ -350,23 +355,42 @@ async fn export(
                 Cell::Text(name.to_string()),
                 Cell::Text(role.to_string()),
                 Cell::Text(phone.to_string()),
-                Cell::Text(since),
+                Cell::Date(since),
                 Cell::Int(row.visits_this_month),
-                Cell::Text(row.last_visit.map(|d| d.to_string()).unwrap_or_default()),
-                Cell::Text(row.activity.clone()),
+                Cell::Date(row.last_visit),
+                Cell::Ratio(activity),
+                Cell::Date(row.figures.as_ref().map(|(d, _)| *d)),
             ]
         };
         if row.workers.is_empty() {
-            table.rows.push(line("", "", "", String::new()));
+            table.rows.push(line("", "", "", None));
         }
         for w in &row.workers {
-            table.rows.push(line(
-                &w.name,
-                w.role_label,
-                &w.phone,
-                w.since.map(|d| d.to_string()).unwrap_or_default(),
-            ));
+            table
+                .rows
+                .push(line(&w.name, w.role_label, &w.phone, w.since));
         }
     }
-    download(&table, format, &format!("penugasan-{}", today()))
+    // A kelurahan with two workers has two rows: the total counts each kelurahan once.
+    let mut total: Vec<Cell> = (0..table.headers.len())
+        .map(|_| Cell::Text(String::new()))
+        .collect();
+    total[0] = Cell::Text(crate::progress::export::TOTAL_LABEL.into());
+    total[1] = Cell::Text(format!("{} desa/kelurahan", rows.len()));
+    total[7] = Cell::Int(rows.iter().map(|r| r.visits_this_month).sum());
+    total[8] = Cell::Date(rows.iter().filter_map(|r| r.last_visit).max());
+    table.total = Some(total);
+    // The name says what it counts: the latest figures' date and this month's visits so far.
+    let day = today();
+    let figures = rows
+        .iter()
+        .filter_map(|r| r.figures.as_ref().map(|(d, _)| *d))
+        .max()
+        .map_or_else(|| "tanpa-data".into(), |d| d.to_string());
+    let month_start = day.with_day(1).unwrap_or(day);
+    download(
+        &table,
+        format,
+        &format!("penugasan-data-{figures}-kunjungan-{month_start}-sd-{day}"),
+    )
 }

@@ -451,3 +451,137 @@ async fn the_audit_history_names_actions_and_actors_in_indonesian() {
         "{history}"
     );
 }
+
+fn number(cell: &calamine::Data) -> f64 {
+    match cell {
+        calamine::Data::Float(f) => *f,
+        other => panic!("a number cell: {other:?}"),
+    }
+}
+
+fn sheet_of(bytes: Vec<u8>) -> (Vec<String>, calamine::Range<calamine::Data>) {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let names = book.sheet_names();
+    let range = book.worksheet_range(&names[0]).unwrap();
+    (names, range)
+}
+
+/// Downloads that open well in Excel: the XLSX has a named sheet, Indonesian column titles,
+/// real date and number cells and a total row; the CSV starts with a BOM and writes ratios as
+/// numbers; the file names carry the figures' date and the period the counts cover.
+#[tokio::test]
+async fn exports_read_back_with_typed_cells_and_a_total_row() {
+    use calamine::Data;
+    let app = crate::helpers::spawn_app().await;
+    let spv = app
+        .client_as("spv.ekspor", Role::Supervisor, &["32.73"])
+        .await;
+    crate::progress::load_bandung(&app, &spv).await;
+
+    let res = app.get_with(&spv, "/progres/32.73/unduh?format=xlsx").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let name = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        name.contains("progres-32.73-data-2025-06-30.xlsx"),
+        "{name}"
+    );
+    let (sheets, range) = sheet_of(res.bytes().await.unwrap().to_vec());
+    assert_eq!(sheets, vec!["Progres".to_string()]);
+    let header: Vec<String> = range
+        .rows()
+        .next()
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert_eq!(
+        &header[..4],
+        ["Kode wilayah", "Nama", "Tanggal", "Penduduk"]
+    );
+    let rows: Vec<&[Data]> = range.rows().collect();
+    assert_eq!(rows.len(), 1 + 30 + 1, "header, 30 kecamatan, total");
+    let first = rows[1];
+    let Data::DateTime(d) = &first[2] else {
+        panic!("a real date: {:?}", first[2]);
+    };
+    assert!(d.is_datetime());
+    let (y, m, day, ..) = d.to_ymd_hms_milli();
+    assert_eq!((y, m, day), (2025, 6, 30));
+    assert!(
+        matches!(first[3], Data::Float(_)),
+        "a number: {:?}",
+        first[3]
+    );
+    assert!(
+        matches!(first[7], Data::Float(r) if r > 0.5 && r < 1.0),
+        "a ratio: {:?}",
+        first[7]
+    );
+    let total = rows.last().unwrap();
+    assert_eq!(total[0].to_string(), "Jumlah");
+    let summed: f64 = rows[1..rows.len() - 1].iter().map(|r| number(&r[3])).sum();
+    assert_eq!(number(&total[3]), summed);
+    assert_eq!(number(&total[3]), 2_591_763.0);
+
+    // The board: its own sheet, the figures' date and this month's period in the name.
+    let res = app.get_with(&spv, "/penugasan/unduh?format=xlsx").await;
+    let name = res.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_string();
+    let today = pesiar::web::today();
+    let month = format!("{}", today.format("%Y-%m-01"));
+    assert!(
+        name.contains(&format!(
+            "penugasan-data-2025-06-30-kunjungan-{month}-sd-{today}.xlsx"
+        )),
+        "{name}"
+    );
+    let (sheets, range) = sheet_of(res.bytes().await.unwrap().to_vec());
+    assert_eq!(sheets, vec!["Penugasan".to_string()]);
+    let rows: Vec<&[Data]> = range.rows().collect();
+    assert_eq!(rows[0][1].to_string(), "Desa/kelurahan");
+    assert!(
+        matches!(rows[1][9], Data::Float(_)),
+        "keaktifan as a number"
+    );
+    assert!(
+        matches!(rows[1][10], Data::DateTime(_)),
+        "figures date as a date"
+    );
+    let total = rows.last().unwrap();
+    assert_eq!(total[0].to_string(), "Jumlah");
+    assert_eq!(total[1].to_string(), "151 desa/kelurahan");
+
+    // CSV: a BOM, ratios as numbers (not "82,98%").
+    let bytes = app
+        .get_with(&spv, "/penugasan/unduh?format=csv")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(bytes.starts_with("\u{feff}kode_wilayah,".as_bytes()));
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    assert!(!text.contains('%'), "no percentage text");
+    let second = text.lines().nth(1).unwrap();
+    let ratio = second.split(',').nth(9).unwrap();
+    assert!(
+        ratio.parse::<f64>().is_ok_and(|r| r > 0.0 && r < 1.0),
+        "{second}"
+    );
+    let bytes = app
+        .get_with(&spv, "/progres/32.73/unduh?format=csv")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        bytes.starts_with("\u{feff}".as_bytes()),
+        "the progress CSV too"
+    );
+}
