@@ -44,6 +44,8 @@ struct BoardPage {
     errors: FieldErrors,
     /// Asked before an assignment ends: (worker, kelurahan).
     confirm_end: Option<(String, String)>,
+    /// When the page was made, for the printed copy (WIB).
+    printed: String,
 }
 
 struct KecamatanGroup {
@@ -133,6 +135,7 @@ async fn render_board(
             form,
             errors,
             confirm_end,
+            printed: crate::web::wib(&crate::db::now()),
         },
     )
 }

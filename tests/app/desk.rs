@@ -585,3 +585,55 @@ async fn exports_read_back_with_typed_cells_and_a_total_row() {
         "the progress CSV too"
     );
 }
+
+/// The printed board: the kecamatan's name, the print date, and each worker's phone; the
+/// controls and the menu are left off the paper.
+#[tokio::test]
+async fn the_printed_board_names_the_kecamatan_the_date_and_the_phones() {
+    let app = crate::helpers::spawn_app().await;
+    let agent = app
+        .create_user("agen.cetak", Role::Agent, &["32.73.02.1004"])
+        .await;
+    app.with_conn(move |conn| {
+        diesel::update(pesiar::db::schema::users::table.find(agent))
+            .set(pesiar::db::schema::users::phone.eq("0812-3456-7890"))
+            .execute(conn)
+            .unwrap();
+    })
+    .await;
+    let office = app
+        .client_as("kantor.cetak", Role::Office, &["32.73.02"])
+        .await;
+    let html = app
+        .get_with(&office, "/penugasan")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("<span class=\"print-only\"> · Kecamatan Coblong</span></h1>"),
+        "{html}"
+    );
+    let today = pesiar::web::today().format("%d-%m-%Y").to_string();
+    assert!(
+        html.contains(&format!("<p class=\"print-only\">Dicetak {today} ")),
+        "{html}"
+    );
+    assert!(html.contains("Pengguna agen.cetak <small>(Agen PESIAR, 0812-3456-7890"));
+    let css_path = html
+        .split("<link rel=\"stylesheet\" href=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    let css = app.get_with(&office, css_path).await.text().await.unwrap();
+    let print = css
+        .split("@media print{")
+        .nth(1)
+        .expect("a print stylesheet");
+    assert!(print.contains(".print-only{display:initial}"));
+    assert!(
+        print.contains(".no-print{display:none}") || print.contains(",.no-print{display:none}")
+    );
+}
