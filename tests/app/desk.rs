@@ -637,3 +637,67 @@ async fn the_printed_board_names_the_kecamatan_the_date_and_the_phones() {
         print.contains(".no-print{display:none}") || print.contains(",.no-print{display:none}")
     );
 }
+
+/// The compact bar: the role's three or four main destinations, the rest (and Keluar) in a
+/// menu that opens without JavaScript (`<details>`).
+#[tokio::test]
+async fn each_role_gets_a_compact_bar_and_a_menu_for_the_rest() {
+    let app = crate::helpers::spawn_app().await;
+    let cases: [(&str, Role, &[&str], &[&str], &[&str]); 4] = [
+        (
+            "agen.bar",
+            Role::Agent,
+            &["32.73.02.1004"],
+            &["/", "/rumah-tangga", "/progres"],
+            &["/wilayah", "/akun/password"],
+        ),
+        (
+            "spv.bar",
+            Role::Supervisor,
+            &["32.73.02"],
+            &["/", "/verifikasi", "/penugasan", "/progres"],
+            &["/rumah-tangga", "/data/impor", "/wilayah", "/akun/password"],
+        ),
+        (
+            "kantor.bar",
+            Role::Office,
+            &["32.73.02"],
+            &["/", "/progres", "/penugasan"],
+            &["/rumah-tangga", "/wilayah", "/akun/password"],
+        ),
+        (
+            "admin.bar",
+            Role::Admin,
+            &[],
+            &["/", "/admin/pengguna", "/progres"],
+            &["/verifikasi", "/penugasan", "/wilayah", "/akun/password"],
+        ),
+    ];
+    for (username, role, areas, main, more) in cases {
+        let client = app.client_as(username, role, areas).await;
+        let html = app.get_with(&client, "/").await.text().await.unwrap();
+        let nav = html
+            .split("<nav aria-label=\"Menu utama\">")
+            .nth(1)
+            .unwrap()
+            .split("</nav>")
+            .next()
+            .unwrap();
+        let (bar, menu) = nav.split_once("<details class=\"more\">").expect("a menu");
+        let hrefs = |part: &str| -> Vec<String> {
+            part.split("<a href=\"")
+                .skip(1)
+                .map(|a| a.split('"').next().unwrap().to_string())
+                .collect()
+        };
+        assert_eq!(hrefs(bar), main, "{username}: the bar");
+        for path in more {
+            assert!(
+                hrefs(menu).contains(&path.to_string()),
+                "{username}: {path} in the menu"
+            );
+        }
+        assert!(menu.contains("<summary>Menu</summary>"));
+        assert!(menu.contains("action=\"/logout\""), "Keluar in the menu");
+    }
+}
