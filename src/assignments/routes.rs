@@ -46,6 +46,9 @@ struct BoardPage {
     confirm_end: Option<(String, String)>,
     /// When the page was made, for the printed copy (WIB).
     printed: String,
+    /// The figures' date when every kelurahan with figures has the same one (the usual case
+    /// after one import): said once in the column head instead of in every row.
+    common_date: Option<chrono::NaiveDate>,
 }
 
 struct KecamatanGroup {
@@ -118,6 +121,9 @@ async fn render_board(
     } else {
         None
     };
+    let mut dates = rows.iter().filter_map(|r| r.figures.as_ref().map(|(d, _)| *d));
+    let first = dates.next();
+    let common_date = first.filter(|d| dates.all(|other| other == *d));
     let status = if !errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -136,6 +142,7 @@ async fn render_board(
             errors,
             confirm_end,
             printed: crate::web::wib(&crate::db::now()),
+            common_date,
         },
     )
 }
