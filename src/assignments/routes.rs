@@ -121,7 +121,9 @@ async fn render_board(
     } else {
         None
     };
-    let mut dates = rows.iter().filter_map(|r| r.figures.as_ref().map(|(d, _)| *d));
+    let mut dates = rows
+        .iter()
+        .filter_map(|r| r.figures.as_ref().map(|(d, _)| *d));
     let first = dates.next();
     let common_date = first.filter(|d| dates.all(|other| other == *d));
     let status = if !errors.is_empty() {

@@ -164,7 +164,7 @@ async fn submit(
     let repeat = {
         let user_id = user.id;
         let key = key.clone();
-        db.run(move |conn| Ok(submissions::previous(conn, key.trim(), user_id)?))
+        db.run(move |conn| submissions::previous(conn, key.trim(), user_id))
             .await?
     };
     if let Some(path) = repeat {

@@ -643,7 +643,15 @@ async fn the_printed_board_names_the_kecamatan_the_date_and_the_phones() {
 #[tokio::test]
 async fn each_role_gets_a_compact_bar_and_a_menu_for_the_rest() {
     let app = crate::helpers::spawn_app().await;
-    let cases: [(&str, Role, &[&str], &[&str], &[&str]); 4] = [
+    /// (username, role, areas, the bar's links, some of the menu's links)
+    type Case = (
+        &'static str,
+        Role,
+        &'static [&'static str],
+        &'static [&'static str],
+        &'static [&'static str],
+    );
+    let cases: [Case; 4] = [
         (
             "agen.bar",
             Role::Agent,
