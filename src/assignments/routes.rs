@@ -5,6 +5,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
+use chrono::Datelike;
 use serde::Deserialize;
 
 use super::queries::{self, BoardRow, FieldRefusal, HistoryRow};
@@ -31,18 +32,43 @@ pub fn register(routes: &mut Routes) {
 #[template(path = "assignments/board.html")]
 struct BoardPage {
     page: Page,
-    rows: Vec<BoardRow>,
+    /// The board's rows by kecamatan, in code order: the kecamatan is named once per group
+    /// (in the table and in the kelurahan choice), which keeps a city's board within budget.
+    groups: Vec<KecamatanGroup>,
     history: Vec<HistoryRow>,
     can_manage: bool,
     workers: Vec<(i32, String)>,
     /// Figures dated before this carry a warning (the staleness limit).
     stale_before: chrono::NaiveDate,
-    /// The kelurahan of the board, by name: (code, "name · kecamatan").
-    villages: Vec<(String, String)>,
     form: ChangeForm,
     errors: FieldErrors,
     /// Asked before an assignment ends: (worker, kelurahan).
     confirm_end: Option<(String, String)>,
+    /// When the page was made, for the printed copy (WIB).
+    printed: String,
+    /// The figures' date when every kelurahan with figures has the same one (the usual case
+    /// after one import): said once in the column head instead of in every row.
+    common_date: Option<chrono::NaiveDate>,
+}
+
+struct KecamatanGroup {
+    name: String,
+    rows: Vec<BoardRow>,
+}
+
+/// Consecutive rows of one kecamatan (rows come in region-code order) form one group.
+fn by_kecamatan(rows: Vec<BoardRow>) -> Vec<KecamatanGroup> {
+    let mut groups: Vec<KecamatanGroup> = Vec::new();
+    for row in rows {
+        match groups.last_mut() {
+            Some(g) if g.rows[0].region.parent_code == row.region.parent_code => g.rows.push(row),
+            _ => groups.push(KecamatanGroup {
+                name: row.kecamatan.clone(),
+                rows: vec![row],
+            }),
+        }
+    }
+    groups
 }
 
 impl BoardPage {
@@ -57,8 +83,9 @@ impl BoardPage {
     /// the page its 14 KB).
     fn stale_summary(&self) -> Option<(usize, String)> {
         let dates: Vec<chrono::NaiveDate> = self
-            .rows
+            .groups
             .iter()
+            .flat_map(|g| &g.rows)
             .filter(|r| self.is_stale(r))
             .filter_map(|r| r.figures.as_ref().map(|(d, _)| *d))
             .collect();
@@ -102,28 +129,24 @@ async fn render_board(
         .collect();
     workers.sort_by(|a, b| a.1.cmp(&b.1));
     workers.dedup();
-    let villages: Vec<(String, String)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.region.code.clone(),
-                format!("{} · {}", r.region.name, r.kecamatan),
-            )
-        })
-        .collect();
     let confirm_end = if ask_to_end {
         let worker = workers
             .iter()
             .find(|(id, _)| id.to_string() == form.user_id.trim())
             .map(|(_, name)| name.clone());
-        let village = villages
+        let village = rows
             .iter()
-            .find(|(code, _)| *code == form.region_code.trim())
-            .map(|(_, name)| name.clone());
+            .find(|r| r.region.code == form.region_code.trim())
+            .map(|r| format!("{}, Kec. {}", r.region.name, r.kecamatan));
         worker.zip(village)
     } else {
         None
     };
+    let mut dates = rows
+        .iter()
+        .filter_map(|r| r.figures.as_ref().map(|(d, _)| *d));
+    let first = dates.next();
+    let common_date = first.filter(|d| dates.all(|other| other == *d));
     let status = if !errors.is_empty() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -133,15 +156,16 @@ async fn render_board(
         status,
         &BoardPage {
             page: Page::from_request(req),
-            rows,
+            groups: by_kecamatan(rows),
             history,
             can_manage,
             workers,
             stale_before,
-            villages,
             form,
             errors,
             confirm_end,
+            printed: crate::web::wib(&crate::db::now()),
+            common_date,
         },
     )
 }
@@ -337,6 +361,8 @@ async fn export(
         .run(move |conn| Ok(queries::board(conn, &user, today())?))
         .await?;
     let mut table = Table {
+        sheet: "Penugasan",
+        total: None,
         headers: vec![
             "kode_wilayah",
             "desa_kelurahan",
@@ -348,11 +374,13 @@ async fn export(
             "kunjungan_bulan_ini",
             "kunjungan_terakhir",
             "keaktifan",
+            "tanggal_data",
         ],
         rows: Vec::new(),
     };
     for row in &rows {
-        let line = |name: &str, role: &str, phone: &str, since: String| {
+        let activity = row.figures.as_ref().and_then(|(_, f)| f.activity_rate());
+        let line = |name: &str, role: &str, phone: &str, since: Option<chrono::NaiveDate>| {
             vec![
                 Cell::Text(row.region.code.clone()),
                 Cell::Text(row.region.name.clone()),
@@ -360,23 +388,42 @@ async fn export(
                 Cell::Text(name.to_string()),
                 Cell::Text(role.to_string()),
                 Cell::Text(phone.to_string()),
-                Cell::Text(since),
+                Cell::Date(since),
                 Cell::Int(row.visits_this_month),
-                Cell::Text(row.last_visit.map(|d| d.to_string()).unwrap_or_default()),
-                Cell::Text(row.activity.clone()),
+                Cell::Date(row.last_visit),
+                Cell::Ratio(activity),
+                Cell::Date(row.figures.as_ref().map(|(d, _)| *d)),
             ]
         };
         if row.workers.is_empty() {
-            table.rows.push(line("", "", "", String::new()));
+            table.rows.push(line("", "", "", None));
         }
         for w in &row.workers {
-            table.rows.push(line(
-                &w.name,
-                w.role_label,
-                &w.phone,
-                w.since.map(|d| d.to_string()).unwrap_or_default(),
-            ));
+            table
+                .rows
+                .push(line(&w.name, w.role_label, &w.phone, w.since));
         }
     }
-    download(&table, format, &format!("penugasan-{}", today()))
+    // A kelurahan with two workers has two rows: the total counts each kelurahan once.
+    let mut total: Vec<Cell> = (0..table.headers.len())
+        .map(|_| Cell::Text(String::new()))
+        .collect();
+    total[0] = Cell::Text(crate::progress::export::TOTAL_LABEL.into());
+    total[1] = Cell::Text(format!("{} desa/kelurahan", rows.len()));
+    total[7] = Cell::Int(rows.iter().map(|r| r.visits_this_month).sum());
+    total[8] = Cell::Date(rows.iter().filter_map(|r| r.last_visit).max());
+    table.total = Some(total);
+    // The name says what it counts: the latest figures' date and this month's visits so far.
+    let day = today();
+    let figures = rows
+        .iter()
+        .filter_map(|r| r.figures.as_ref().map(|(d, _)| *d))
+        .max()
+        .map_or_else(|| "tanpa-data".into(), |d| d.to_string());
+    let month_start = day.with_day(1).unwrap_or(day);
+    download(
+        &table,
+        format,
+        &format!("penugasan-data-{figures}-kunjungan-{month_start}-sd-{day}"),
+    )
 }

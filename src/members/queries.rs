@@ -98,6 +98,10 @@ pub fn find_nik(conn: &mut DbConnection, nik: &str) -> QueryResult<Option<(i32, 
         .optional()
 }
 
+pub fn name_of(conn: &mut DbConnection, id: i32) -> QueryResult<String> {
+    members::table.find(id).select(members::name).first(conn)
+}
+
 /// Members in the same kelurahan with the same birth date and a similar name.
 pub fn similar_in_kelurahan(
     conn: &mut DbConnection,

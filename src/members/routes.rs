@@ -147,12 +147,17 @@ fn check_against_records(
         if let Some((other_id, region)) = queries::find_nik(conn, nik.as_str())?
             && Some(other_id) != except
         {
-            let message = if user.covers(&region) {
-                format!("NIK ini sudah tercatat untuk anggota lain: lihat /anggota/{other_id}.")
+            if user.covers(&region) {
+                let name = queries::name_of(conn, other_id)?;
+                errors.add_with_link(
+                    "nik",
+                    "NIK ini sudah tercatat untuk anggota lain:",
+                    format!("/anggota/{other_id}"),
+                    name,
+                );
             } else {
-                elsewhere_hint(conn, user, other_id)?
-            };
-            errors.add("nik", message);
+                errors.add("nik", elsewhere_hint(conn, user, other_id)?);
+            }
         }
         warnings.extend(nik.cross_check(Some(input.sex), Some(input.birth_date)));
         let prefix = nik.region_prefix();

@@ -250,19 +250,70 @@ async fn export(
             .await?;
             (worklist_table(&data), "daftar-kunjungan")
         }
-        _ => (units_table(&data), "progres"),
+        _ => (units_table(&data, format), "progres"),
     };
-    let date = data
-        .date
-        .map(|d| d.to_string())
-        .unwrap_or_else(|| "tanpa-data".into());
-    download(&table, format, &format!("{name}-{code}-{date}"))
+    // The name says what the figures count: the figures' date for the units, the days the
+    // counters run to for field activity (they count from the first visit to today).
+    let stem = match name {
+        "progres" => {
+            let date = data
+                .date
+                .map_or_else(|| "tanpa-data".into(), |d| d.to_string());
+            format!("progres-{code}-data-{date}")
+        }
+        "petugas" => format!("petugas-{code}-kegiatan-sd-{}", crate::web::today()),
+        _ => format!("{name}-{code}-{}", crate::web::today()),
+    };
+    download(&table, format, &stem)
 }
 
-fn units_table(data: &UnitData) -> Table {
-    // The children, then the unit itself: its own verdict and completeness travel with them.
-    let rows: Vec<&Row> = data.children.iter().chain([&data.own]).collect();
+fn units_table(data: &UnitData, format: Format) -> Table {
+    let rows: Vec<&Row> = if data.children.is_empty() {
+        vec![&data.own]
+    } else {
+        data.children.iter().collect()
+    };
+    let line = |r: &Row| {
+        vec![
+            Cell::Text(r.code.clone()),
+            Cell::Text(r.name.clone()),
+            Cell::Date(data.date),
+            Cell::Int(r.population()),
+            Cell::Int(r.registered()),
+            Cell::Int(r.active()),
+            Cell::Ratio(r.figures.and_then(|f| f.coverage())),
+            Cell::Ratio(r.figures.and_then(|f| f.activity_rate())),
+            Cell::Ratio(r.figures.and_then(|f| f.active_coverage())),
+            Cell::Ratio(Some(r.threshold.activity_bp as f64 / 10_000.0)),
+            Cell::Int(r.needed()),
+            Cell::Int(r.coverage_needed()),
+            Cell::Text(r.standing().label().to_string()),
+            Cell::Int(r.reach.fresh),
+            Cell::Int(r.reach.carried()),
+            Cell::Int(r.reach.missing()),
+            Cell::Int(r.reach.total),
+            Cell::Date(r.reach.date),
+            Cell::Date(r.reach.oldest),
+            Cell::Text(if r.stale() { "ya" } else { "tidak" }.into()),
+        ]
+    };
+    // The total is the unit itself: its ratios are computed from its sums, not summed. A
+    // spreadsheet shows it as the bold total row; a CSV, read row by row by tools, ends with
+    // the unit's own row under its code, so its verdict and completeness travel with it.
+    let mut lines: Vec<Vec<Cell>> = rows.iter().map(|r| line(r)).collect();
+    let total = if data.children.is_empty() {
+        None
+    } else if format == Format::Csv {
+        lines.push(line(&data.own));
+        None
+    } else {
+        let mut own = line(&data.own);
+        own[0] = Cell::Text(super::export::TOTAL_LABEL.into());
+        Some(own)
+    };
     Table {
+        sheet: "Progres",
+        total,
         headers: vec![
             "kode_wilayah",
             "nama",
@@ -285,38 +336,14 @@ fn units_table(data: &UnitData) -> Table {
             "data_tertua",
             "data_lama",
         ],
-        rows: rows
-            .iter()
-            .map(|r| {
-                vec![
-                    Cell::Text(r.code.clone()),
-                    Cell::Text(r.name.clone()),
-                    Cell::Text(data.date.map(|d| d.to_string()).unwrap_or_default()),
-                    Cell::Int(r.population()),
-                    Cell::Int(r.registered()),
-                    Cell::Int(r.active()),
-                    Cell::Ratio(r.figures.and_then(|f| f.coverage())),
-                    Cell::Ratio(r.figures.and_then(|f| f.activity_rate())),
-                    Cell::Ratio(r.figures.and_then(|f| f.active_coverage())),
-                    Cell::Ratio(Some(r.threshold.activity_bp as f64 / 10_000.0)),
-                    Cell::Int(r.needed()),
-                    Cell::Int(r.coverage_needed()),
-                    Cell::Text(r.standing().label().to_string()),
-                    Cell::Int(r.reach.fresh),
-                    Cell::Int(r.reach.carried()),
-                    Cell::Int(r.reach.missing()),
-                    Cell::Int(r.reach.total),
-                    Cell::Text(r.reach.date.map(|d| d.to_string()).unwrap_or_default()),
-                    Cell::Text(r.reach.oldest.map(|d| d.to_string()).unwrap_or_default()),
-                    Cell::Text(if r.stale() { "ya" } else { "tidak" }.into()),
-                ]
-            })
-            .collect(),
+        rows: lines,
     }
 }
 
 fn activity_table(data: &UnitData) -> Table {
-    Table {
+    let mut table = Table {
+        sheet: "Petugas",
+        total: None,
         headers: vec![
             "petugas",
             "kunjungan",
@@ -337,15 +364,19 @@ fn activity_table(data: &UnitData) -> Table {
                     Cell::Int(a.reported + a.confirmed + a.rejected),
                     Cell::Int(a.confirmed),
                     Cell::Int(a.rejected),
-                    Cell::Text(a.last_visit_on.map(|d| d.to_string()).unwrap_or_default()),
+                    Cell::Date(a.last_visit_on),
                 ]
             })
             .collect(),
-    }
+    };
+    table.sum_total();
+    table
 }
 
 fn worklist_table(data: &UnitData) -> Table {
-    Table {
+    let mut table = Table {
+        sheet: "Daftar kunjungan",
+        total: None,
         headers: vec![
             "rumah_tangga",
             "alamat",
@@ -370,10 +401,12 @@ fn worklist_table(data: &UnitData) -> Table {
                     Cell::Text(row.head_name.clone().unwrap_or_default()),
                     Cell::Int(i64::from(h.open_members)),
                     Cell::Int(i64::from(h.priority_members)),
-                    Cell::Text(h.last_visited_on.map(|d| d.to_string()).unwrap_or_default()),
+                    Cell::Date(h.last_visited_on),
                     Cell::Text(assignee.clone().unwrap_or_default()),
                 ]
             })
             .collect(),
-    }
+    };
+    table.sum_total();
+    table
 }

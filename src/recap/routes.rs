@@ -285,10 +285,18 @@ fn table_of(recap: &Recap) -> Table {
             ]);
         }
     }
-    Table {
+    let mut table = Table {
+        sheet: "Rekap",
+        total: None,
         headers: HEADERS.to_vec(),
         rows,
+    };
+    // The finance office's total: visits, claims and rupiah add up; a median does not.
+    table.sum_total();
+    if let Some(total) = table.total.as_mut() {
+        total[12] = Cell::Text(String::new());
     }
+    table
 }
 
 async fn export(

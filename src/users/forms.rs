@@ -203,6 +203,15 @@ impl EditUserForm {
         {
             errors.add("areas", "Isi minimal satu kode wilayah untuk peran ini.");
         }
+        // As the hint says: an admin sees every area, so codes would be silently dropped.
+        if let (Ok(Role::Admin), Ok(areas)) = (&role, &areas)
+            && !areas.is_empty()
+        {
+            errors.add(
+                "areas",
+                "Admin melihat seluruh wilayah: kosongkan kode wilayah.",
+            );
+        }
         Some((full_name.ok()?, phone.ok()?, role.ok()?, areas.ok()?))
     }
 }
@@ -297,5 +306,13 @@ mod tests {
         let (input, _) = ok.validate().unwrap();
         assert_eq!(input.role, Role::Agent);
         assert_eq!(input.areas.len(), 1);
+        let admin = NewUserForm {
+            role: "admin".into(),
+            ..ok
+        };
+        assert_eq!(
+            admin.validate().unwrap_err().get("areas"),
+            Some("Admin melihat seluruh wilayah: kosongkan kode wilayah.")
+        );
     }
 }

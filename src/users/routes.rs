@@ -351,12 +351,30 @@ async fn set_disabled(
     }
 }
 
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct ConfirmForm {
+    yakin: String,
+}
+
+/// Disabling ends every session of the user at once: the form asks for a ticked confirmation,
+/// checked here too so that it holds without the browser's `required`.
 async fn disable(
     req: HttpRequest,
     admin: CurrentUser,
     id: web::Path<i32>,
+    form: web::Form<ConfirmForm>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
+    if form.yakin != "ya" {
+        let data = load_edit_data(&db, *id).await?;
+        let mut errors = FieldErrors::default();
+        errors.add("yakin", "Centang konfirmasi untuk menonaktifkan akun ini.");
+        return render(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &edit_page(&req, &admin, data, None, errors, FieldErrors::default()),
+        );
+    }
     set_disabled(req, admin, *id, true, db).await
 }
 

@@ -180,7 +180,7 @@ impl VisitForm {
             (Ok(Some(lat)), Ok(Some(lon)), Ok(acc)) => Some((lat, lon, acc.filter(|a| *a >= 0.0))),
             (Ok(None), Ok(None), _) => None,
             _ => {
-                errors.add(
+                errors.add_general(
                     "location",
                     "Lokasi tidak valid; kosongkan atau ambil ulang.",
                 );
@@ -191,7 +191,7 @@ impl VisitForm {
         for (&member_id, entry) in &self.members {
             if !member_ids.contains(&member_id) {
                 if !entry.status.trim().is_empty() || entry.has_choices() {
-                    errors.add("members", "Ada anggota yang bukan dari rumah tangga ini.");
+                    errors.add_general("members", "Ada anggota yang bukan dari rumah tangga ini.");
                 }
                 continue;
             }

@@ -212,7 +212,7 @@ async fn create(
         // Typed by someone else on this phone (queued offline, or offered back after another
         // user signed in): only its author may send it.
         let mut errors = FieldErrors::default();
-        errors.add(
+        errors.add_general(
             "author",
             "Kunjungan ini diisi oleh pengguna lain di HP ini; hanya dia yang dapat mengirimnya.",
         );

@@ -1,27 +1,88 @@
 //! Form plumbing: field-level error messages, and a form extractor whose failures render the
 //! 400 page instead of actix's plain-text error.
 
-use std::collections::BTreeMap;
-
 use actix_web::web::{FormConfig, PathConfig, QueryConfig};
 
 use crate::error::AppError;
 
-/// Messages keyed by form field name, shown beside the field when the form is re-rendered.
+/// Messages keyed by form field name, shown beside the field when the form is re-rendered and
+/// listed, in the order they were found, in the summary at the top of the form
+/// (`templates/error_summary.html`), each linking to the element whose id is the field name.
 #[derive(Debug, Default)]
-pub struct FieldErrors(BTreeMap<String, String>);
+pub struct FieldErrors(Vec<FieldError>);
+
+#[derive(Debug)]
+struct FieldError {
+    field: String,
+    message: String,
+    /// (href, label) of a link shown after the message.
+    link: Option<(String, String)>,
+    /// About the form as a whole (no element to link to from the summary).
+    general: bool,
+}
 
 impl FieldErrors {
+    /// A message that points somewhere, e.g. to the member who already has this NIK: the
+    /// template shows `label` as a link to `href` after the message.
+    pub fn add_with_link(
+        &mut self,
+        field: impl Into<String>,
+        message: impl Into<String>,
+        href: impl Into<String>,
+        label: impl Into<String>,
+    ) {
+        self.push(
+            field.into(),
+            message.into(),
+            Some((href.into(), label.into())),
+            false,
+        );
+    }
+
+    pub fn link(&self, field: &str) -> Option<(&str, &str)> {
+        self.find(field)?
+            .link
+            .as_ref()
+            .map(|(h, l)| (h.as_str(), l.as_str()))
+    }
+
+    /// The first message for a field wins.
     pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
-        self.0.entry(field.into()).or_insert_with(|| message.into());
+        self.push(field.into(), message.into(), None, false);
+    }
+
+    /// A message about the whole form, not one field: listed in the summary without a link.
+    pub fn add_general(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.push(key.into(), message.into(), None, true);
+    }
+
+    fn push(
+        &mut self,
+        field: String,
+        message: String,
+        link: Option<(String, String)>,
+        general: bool,
+    ) {
+        if !self.has(&field) {
+            self.0.push(FieldError {
+                field,
+                message,
+                link,
+                general,
+            });
+        }
+    }
+
+    fn find(&self, field: &str) -> Option<&FieldError> {
+        self.0.iter().find(|e| e.field == field)
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {
-        self.0.get(field).map(String::as_str)
+        self.find(field).map(|e| e.message.as_str())
     }
 
     pub fn has(&self, field: &str) -> bool {
-        self.0.contains_key(field)
+        self.find(field).is_some()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -30,6 +91,15 @@ impl FieldErrors {
 
     pub fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// (id to link to, message) in the order found, for the summary at the top of a form; no
+    /// id for a message about the whole form.
+    pub fn summary(&self) -> Vec<(Option<&str>, &str)> {
+        self.0
+            .iter()
+            .map(|e| ((!e.general).then_some(e.field.as_str()), e.message.as_str()))
+            .collect()
     }
 }
 
@@ -93,6 +163,24 @@ pub fn safe_next(next: &str) -> Option<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_summary_keeps_the_order_found_and_the_first_message_of_a_field() {
+        let mut errors = FieldErrors::default();
+        errors.add("nik", "NIK harus 16 angka.");
+        errors.add_general("members", "Ada anggota yang bukan dari rumah tangga ini.");
+        errors.add("birth_date", "Isi tanggal lahir.");
+        errors.add("nik", "kedua");
+        assert_eq!(
+            errors.summary(),
+            vec![
+                (Some("nik"), "NIK harus 16 angka."),
+                (None, "Ada anggota yang bukan dari rumah tangga ini."),
+                (Some("birth_date"), "Isi tanggal lahir."),
+            ]
+        );
+        assert_eq!(errors.len(), 3);
+    }
 
     #[test]
     fn only_local_paths_are_safe_redirect_targets() {

@@ -21,6 +21,65 @@ pub struct UserBadge {
     pub reads_recap: bool,
 }
 
+/// A menu entry: (path, label).
+pub type Link = (&'static str, &'static str);
+
+impl UserBadge {
+    /// Every destination of the role, in menu order.
+    fn destinations(&self) -> Vec<Link> {
+        let mut all = vec![
+            ("/", "Beranda"),
+            ("/progres", "Progres"),
+            ("/rumah-tangga", "Rumah tangga"),
+        ];
+        if self.verifies {
+            all.push(("/verifikasi", "Verifikasi"));
+        }
+        if self.reads_board {
+            all.push(("/penugasan", "Penugasan"));
+        }
+        if self.verifies {
+            all.push(("/data/impor", "Impor"));
+        }
+        if self.reads_recap {
+            all.push(("/rekap", "Rekap"));
+        }
+        all.push(("/wilayah", "Wilayah"));
+        if self.is_admin {
+            all.push(("/admin/pengguna", "Pengguna"));
+        }
+        all
+    }
+
+    /// The role's main destinations, always in the bar (one row at 360 px); the rest go in
+    /// the menu (`more_links`).
+    pub fn main_links(&self) -> Vec<Link> {
+        let main: &[&str] = if self.is_admin {
+            &["/", "/admin/pengguna", "/progres"]
+        } else if self.verifies {
+            &["/", "/verifikasi", "/penugasan", "/progres"]
+        } else if self.reads_board {
+            &["/", "/progres", "/penugasan"]
+        } else {
+            &["/", "/rumah-tangga", "/progres"]
+        };
+        main.iter()
+            .filter_map(|path| self.destinations().into_iter().find(|(p, _)| p == path))
+            .collect()
+    }
+
+    pub fn more_links(&self) -> Vec<Link> {
+        let main = self.main_links();
+        let mut more: Vec<Link> = self
+            .destinations()
+            .into_iter()
+            .filter(|link| !main.contains(link))
+            .collect();
+        more.push(("/akun/password", "Akun"));
+        more
+    }
+}
+
 pub struct Page {
     pub user: Option<UserBadge>,
     pub csrf: String,

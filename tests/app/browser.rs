@@ -273,6 +273,18 @@ impl Browser {
             .unwrap();
     }
 
+    /// Opens the compact bar's menu (a tap on "Menu"), unless it is open already.
+    async fn open_menu(&self) {
+        let open = self
+            .client
+            .execute("return document.querySelector('details.more').open", vec![])
+            .await
+            .unwrap();
+        if open != serde_json::Value::Bool(true) {
+            self.click("details.more summary").await;
+        }
+    }
+
     pub(crate) async fn log_in(&mut self, app: &TestApp, username: &str) {
         self.goto(app, "/login", "masuk").await;
         self.fill("#username", username).await;
@@ -283,6 +295,8 @@ impl Browser {
     }
 
     async fn log_out(&mut self) {
+        // Keluar sits in the menu of the compact bar.
+        self.open_menu().await;
         self.click("form[action='/logout'] button").await;
         self.arrive("#username", "keluar").await;
     }
@@ -664,6 +678,7 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
     b.check_page("tersimpan-di-hp", &[OFFLINE]).await;
 
     // Keluar asks; "Buang dan keluar" without signal keeps everything and says why.
+    b.open_menu().await;
     b.click("form[action='/logout'] button").await;
     b.arrive("#keluar-tanya", "keluar-bertanya").await;
     b.click("#buang-keluar").await;
@@ -702,6 +717,7 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
 
     // "Kirim dulu" without signal: still waiting, and said so; with signal back it sends the
     // visit, then logs out.
+    b.open_menu().await;
     b.click("form[action='/logout'] button").await;
     b.arrive("#kirim-dulu", "keluar-bertanya-lagi").await;
     b.click("#kirim-dulu").await;

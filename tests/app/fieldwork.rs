@@ -493,11 +493,13 @@ async fn the_same_nik_is_never_recorded_twice_and_similar_people_need_confirmati
     fields.extend_from_slice(&base);
     let res = add_member(&app, &f.agent, f.household, &fields).await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let html = res.text().await.unwrap();
     assert!(
-        res.text()
-            .await
-            .unwrap()
-            .contains("NIK ini sudah tercatat untuk anggota lain")
+        html.contains(&format!(
+            "NIK ini sudah tercatat untuk anggota lain: <a href=\"/anggota/{}\">Ibu Contoh</a>",
+            f.members[0]
+        )),
+        "a link with the name, not a raw path: {html}"
     );
 
     // An agent of another kelurahan is told only that it exists elsewhere.
@@ -509,6 +511,7 @@ async fn the_same_nik_is_never_recorded_twice_and_similar_people_need_confirmati
         "{html}"
     );
     assert!(!html.contains("lihat /anggota/"), "no pointer out of scope");
+    assert!(!html.contains("Ibu Contoh</a>"), "no name out of scope");
 
     // Same birth date, similar name, same kelurahan: a warning to confirm.
     let other_nik = nik("327302", 12, 3, 85, true, 7777);

@@ -316,12 +316,12 @@ async fn downloads_are_scoped_like_the_page() {
         res.headers()["content-disposition"]
             .to_str()
             .unwrap()
-            .contains("progres-32.73-2025-06-30.csv")
+            .contains("progres-32.73-data-2025-06-30.csv")
     );
     let csv = res.text().await.unwrap();
     assert_eq!(csv.lines().count(), 32, "header + 30 kecamatan + the city");
     assert!(csv.lines().last().unwrap().starts_with("32.73,"));
-    assert!(csv.starts_with("kode_wilayah,nama,tanggal,penduduk"));
+    assert!(csv.starts_with("\u{feff}kode_wilayah,nama,tanggal,penduduk"));
     let res = app.get("/progres/32.73/unduh?format=xlsx").await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(res.bytes().await.unwrap().starts_with(b"PK"));
@@ -337,7 +337,7 @@ async fn downloads_are_scoped_like_the_page() {
         res.text()
             .await
             .unwrap()
-            .starts_with("petugas,kunjungan,rumah_tangga")
+            .starts_with("\u{feff}petugas,kunjungan,rumah_tangga")
     );
     let res = app.get("/penugasan/unduh?format=csv").await;
     assert_eq!(res.status(), StatusCode::OK);

@@ -122,7 +122,10 @@ async fn password_reset_disable_and_role_change_revoke_a_users_tokens() {
     let id = id_of(&app, "api.mati").await;
     for action in ["nonaktifkan", "aktifkan"] {
         let res = app
-            .post_form(&format!("/admin/pengguna/{id}/{action}"), &[])
+            .post_form(
+                &format!("/admin/pengguna/{id}/{action}"),
+                &[("yakin", "ya")],
+            )
             .await;
         assert_eq!(res.status(), StatusCode::SEE_OTHER);
     }

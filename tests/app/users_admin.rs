@@ -29,7 +29,11 @@ async fn admin_creates_a_user_who_then_sets_their_own_password() {
     assert!(html.contains("Dewi Lestari"));
     assert!(html.contains("@agen.sekeloa"));
     assert!(html.contains("32.73.02.1004\n32.73.02.1005"));
-    assert!(html.contains("user.create"), "audit history shown");
+    assert!(
+        html.contains("<strong>Pengguna dibuat</strong>") && !html.contains("user.create"),
+        "audit history shown in Indonesian"
+    );
+    assert!(html.contains(" · oleh Pengguna admin</span>"), "{html}");
 
     let (_, list) = app.get_text("/admin/pengguna?q=dewi").await;
     assert!(list.contains("Dewi Lestari"));
@@ -211,7 +215,10 @@ async fn disabling_ends_the_users_sessions_and_admins_cannot_lock_themselves_out
     assert_eq!(app.get_with(&kader, "/").await.status(), StatusCode::OK);
 
     let res = app
-        .post_form(&format!("/admin/pengguna/{id}/nonaktifkan"), &[])
+        .post_form(
+            &format!("/admin/pengguna/{id}/nonaktifkan"),
+            &[("yakin", "ya")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(location(&app.get_with(&kader, "/").await).starts_with("/login"));
@@ -229,7 +236,10 @@ async fn disabling_ends_the_users_sessions_and_admins_cannot_lock_themselves_out
     );
 
     let res = app
-        .post_form(&format!("/admin/pengguna/{admin}/nonaktifkan"), &[])
+        .post_form(
+            &format!("/admin/pengguna/{admin}/nonaktifkan"),
+            &[("yakin", "ya")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let res = app
@@ -294,7 +304,7 @@ async fn missing_users_are_404() {
         );
     }
     let res = app
-        .post_form("/admin/pengguna/99999/nonaktifkan", &[])
+        .post_form("/admin/pengguna/99999/nonaktifkan", &[("yakin", "ya")])
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 }
