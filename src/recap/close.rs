@@ -346,6 +346,27 @@ pub fn close(
     if !user.covers(area) {
         return Ok(Err("Wilayah ini bukan wilayah Anda.".into()));
     }
+    // A month closed for a wider or a narrower area already holds some of this area's work:
+    // closing this one too would pay the same visits and claims twice.
+    let closed_here: Vec<String> = recap_periods::table
+        .filter(recap_periods::month.eq(month.first()))
+        .select(recap_periods::region_code)
+        .load(conn)?;
+    let within = |outer: &str, inner: &str| inner.starts_with(&format!("{outer}."));
+    if let Some(other) = closed_here
+        .iter()
+        .find(|c| within(c, area) || within(area, c))
+    {
+        return Ok(Err(format!(
+            "Periode ini sudah ditutup untuk wilayah {other}, yang {} wilayah ini; pekerjaan \
+             yang sama tidak ditutup dua kali.",
+            if within(other, area) {
+                "mencakup"
+            } else {
+                "termasuk dalam"
+            }
+        )));
+    }
     let scope = Scope::for_user(user, Some(area));
     let recap = area_recap(conn, &scope, area, month, today)?;
     if let Err(why) = &recap.closable {

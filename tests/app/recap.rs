@@ -199,6 +199,22 @@ async fn a_closed_month_is_frozen_and_a_later_confirmation_is_an_adjustment() {
         .await;
     assert_eq!((periods, audits), (1, 1));
 
+    // The city's supervisor cannot close the same month for Kota Bandung as well: its
+    // kecamatan's work is closed already, and would be paid twice.
+    let city = app
+        .client_as("spv.rekap.kota", Role::Supervisor, &["32.73"])
+        .await;
+    let city_page = format!("/rekap?wilayah=32.73&bulan={}", month.param());
+    let html = close(&app, &city, &city_page, false).await;
+    assert!(
+        html.contains("sudah ditutup untuk wilayah 32.73.02, yang termasuk dalam wilayah ini"),
+        "{html}"
+    );
+    let periods: i64 = app
+        .with_conn(|conn| recap_periods::table.count().get_result(conn).unwrap())
+        .await;
+    assert_eq!(periods, 1, "no second closing over the same work");
+
     // A confirmation after closing: last month's recap stands, the difference is in this month.
     confirm(&app, &spv, late).await;
     let (_, html) = text(&app, &spv, &page).await;
