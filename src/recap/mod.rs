@@ -98,22 +98,8 @@ impl std::fmt::Display for Month {
     }
 }
 
-/// Whole rupiah with dots: `Rp 12.500` (negative for a deduction).
-pub fn rupiah(amount: i64) -> String {
-    let digits = amount.unsigned_abs().to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('.');
-        }
-        out.push(c);
-    }
-    if amount < 0 {
-        format!("−Rp {out}")
-    } else {
-        format!("Rp {out}")
-    }
-}
+/// Whole rupiah with dots: `Rp 12.500` (negative for a deduction): the one formatter.
+pub use crate::contributions::quote::rupiah;
 
 #[cfg(test)]
 mod tests {
