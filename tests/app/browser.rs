@@ -644,12 +644,16 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
     b.goto(&app, &form, "form-dengan-sinyal").await;
     // What another agent left queued on this phone (no author field: only the phone's own
     // check keeps it from being sent under this session).
-    b.client
+    let queued = b
+        .client
         .execute_async(
             "const done = arguments[arguments.length - 1];
              const req = indexedDB.open('pesiar', 1);
+             req.onerror = () => done('open: ' + req.error);
+             req.onblocked = () => done('open blocked');
              req.onupgradeneeded = () => req.result.createObjectStore('antrean', { keyPath: 'key' });
              req.onsuccess = () => { const t = req.result.transaction('antrean', 'readwrite');
+               t.onerror = () => done('put: ' + t.error);
                t.objectStore('antrean').put({ key: 'hlain', url: arguments[0], at: Date.now(), user: arguments[1],
                  body: 'submission_key=hlain&visited_on=' + arguments[2] + '&outcome=menolak' });
                t.oncomplete = () => done(true); };",
@@ -661,6 +665,11 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
         )
         .await
         .unwrap();
+    assert_eq!(
+        queued,
+        json!(true),
+        "another agent's visit put in the phone's queue"
+    );
 
     b.set_offline(true).await;
     b.select("#outcome", "tidak_ditemui").await;
