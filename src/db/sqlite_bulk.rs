@@ -34,8 +34,15 @@ pub enum Value<'a> {
     Null,
     Integer(i64),
     Text(&'a str),
-    /// Bound as `YYYY-MM-DD`, the text diesel writes for a date on SQLite.
-    Date(NaiveDate),
+    /// A date as `YYYY-MM-DD`, the text diesel writes for a date on SQLite; made by
+    /// `Value::date`, written out once so binding borrows it (no allocation per row).
+    Date([u8; 10]),
+}
+
+impl Value<'_> {
+    pub fn date(date: NaiveDate) -> Self {
+        Value::Date(date_text(date))
+    }
 }
 
 impl<'a> From<&'a str> for Value<'a> {
@@ -68,9 +75,7 @@ impl rusqlite::ToSql for Value<'_> {
             Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
             Value::Integer(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
             Value::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
-            Value::Date(date) => ToSqlOutput::Owned(rusqlite::types::Value::Text(
-                String::from_utf8_lossy(&date_text(*date)).into_owned(),
-            )),
+            Value::Date(text) => ToSqlOutput::Borrowed(ValueRef::Text(text)),
         })
     }
 }
@@ -236,7 +241,7 @@ mod tests {
             &mut conn,
             INSERT,
             [
-                [1.into(), Some(1).into(), "Budi".into(), Value::Date(born)],
+                [1.into(), Some(1).into(), "Budi".into(), Value::date(born)],
                 [
                     2.into(),
                     None::<i32>.into(),

@@ -160,7 +160,7 @@ pub(super) fn insert_members(
                         r.name.as_str().into(),
                         m.name_search.into(),
                         r.sex.as_str().into(),
-                        Value::Date(r.birth_date),
+                        Value::date(r.birth_date),
                         r.jkn_number.as_deref().into(),
                         r.segment.as_str().into(),
                         r.class.map(|c| c.as_str()).into(),
@@ -263,7 +263,7 @@ pub(super) fn insert_history(
                 history.iter().map(|(id, r)| {
                     [
                         (*id).into(),
-                        Value::Date(date),
+                        Value::date(date),
                         r.segment.as_str().into(),
                         r.status.as_str().into(),
                         r.inactive_reason.map(|x| x.as_str()).into(),
@@ -339,7 +339,7 @@ pub(super) fn write_arrears(
                 owed.iter().map(|(id, r)| {
                     [
                         (*id).into(),
-                        Value::Date(date),
+                        Value::date(date),
                         r.arrears_months.into(),
                         r.arrears_amount.map_or(Value::Null, Value::Integer),
                         import_id.into(),
