@@ -21,13 +21,13 @@ use crate::journeys::fixture;
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// What Chromium logs for a request made while the network is cut.
-const OFFLINE: &str = "ERR_INTERNET_DISCONNECTED";
+pub(crate) const OFFLINE: &str = "ERR_INTERNET_DISCONNECTED";
 
 pub(crate) struct Browser {
     pub(crate) client: Client,
     driver: Child,
     port: u16,
-    shots: PathBuf,
+    pub(crate) shots: PathBuf,
     step: usize,
     /// The viewport's width in CSS pixels.
     width: f64,
@@ -132,7 +132,7 @@ impl Browser {
     }
 
     /// Waits for the element that only the next page has, then checks the page.
-    async fn arrive(&mut self, css: &str, name: &str) {
+    pub(crate) async fn arrive(&mut self, css: &str, name: &str) {
         self.client
             .wait()
             .at_most(Duration::from_secs(10))
@@ -153,13 +153,13 @@ impl Browser {
     }
 
     /// The checks every page must pass, and its screenshot.
-    async fn check(&mut self, name: &str) {
+    pub(crate) async fn check(&mut self, name: &str) {
         self.check_page(name, &[]).await;
     }
 
     /// `expected`: console messages this page logs on purpose (its 4xx status on an error page
     /// shown on purpose, a request that failed for want of a network).
-    async fn check_page(&mut self, name: &str, expected: &[&str]) {
+    pub(crate) async fn check_page(&mut self, name: &str, expected: &[&str]) {
         self.step += 1;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{:02}-{name}.png", self.step)), png).unwrap();
@@ -221,7 +221,7 @@ impl Browser {
     }
 
     /// Severe entries of the browser console since the last call (chromedriver's log endpoint).
-    async fn console_errors(&self) -> Vec<String> {
+    pub(crate) async fn console_errors(&self) -> Vec<String> {
         let session = self.client.session_id().await.unwrap().unwrap();
         let res: serde_json::Value = reqwest::Client::new()
             .post(format!(
@@ -247,13 +247,13 @@ impl Browser {
             .unwrap_or_default()
     }
 
-    async fn fill(&self, css: &str, value: &str) {
+    pub(crate) async fn fill(&self, css: &str, value: &str) {
         let field = self.client.find(Locator::Css(css)).await.unwrap();
         field.clear().await.unwrap();
         field.send_keys(value).await.unwrap();
     }
 
-    async fn select(&self, css: &str, value: &str) {
+    pub(crate) async fn select(&self, css: &str, value: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -263,7 +263,7 @@ impl Browser {
             .unwrap();
     }
 
-    async fn click(&self, css: &str) {
+    pub(crate) async fn click(&self, css: &str) {
         self.client
             .find(Locator::Css(css))
             .await
@@ -274,7 +274,7 @@ impl Browser {
     }
 
     /// Opens the compact bar's menu (a tap on "Menu"), unless it is open already.
-    async fn open_menu(&self) {
+    pub(crate) async fn open_menu(&self) {
         let open = self
             .client
             .execute("return document.querySelector('details.more').open", vec![])
@@ -294,7 +294,7 @@ impl Browser {
         self.arrive("form[action='/logout']", "beranda").await;
     }
 
-    async fn log_out(&mut self) {
+    pub(crate) async fn log_out(&mut self) {
         // Keluar sits in the menu of the compact bar.
         self.open_menu().await;
         self.click("form[action='/logout'] button").await;
@@ -424,7 +424,7 @@ async fn activity(b: &Browser) -> Vec<Vec<String>> {
 
 impl Browser {
     /// Cuts or restores the page's network (chromedriver's network emulation).
-    async fn set_offline(&self, offline: bool) {
+    pub(crate) async fn set_offline(&self, offline: bool) {
         let session = self.client.session_id().await.unwrap().unwrap();
         let res = reqwest::Client::new()
             .post(format!(
@@ -458,7 +458,7 @@ impl Browser {
     }
 
     /// Polls `script` until it returns true.
-    async fn until(&self, script: &str, what: &str) {
+    pub(crate) async fn until(&self, script: &str, what: &str) {
         for _ in 0..100 {
             if self.eval(script).await == json!(true) {
                 return;
@@ -598,7 +598,7 @@ async fn visits_without_signal_wait_on_the_phone_and_are_recorded_once() {
 }
 
 /// How many items the phone's queue holds, everyone's.
-async fn queued_items(b: &Browser) -> serde_json::Value {
+pub(crate) async fn queued_items(b: &Browser) -> serde_json::Value {
     b.client
         .execute_async(
             "const done = arguments[arguments.length - 1];
@@ -746,178 +746,4 @@ async fn logging_out_without_signal_keeps_the_queue_and_asks_first() {
         json!([other.to_string()]),
         "only the other agent's item stays"
     );
-}
-
-/// The agent's month on a phone, and the forum's page at A4: its screenshot at A4's width and
-/// Chromium's print to PDF, which must be one page.
-#[tokio::test]
-async fn the_agents_month_on_a_phone_and_the_forum_page_on_a4() {
-    let Some(mut b) = Browser::start("rekap").await else {
-        return;
-    };
-    let app = spawn_app().await;
-    let f = fixture(&app, "agen.rekap.hp", "32.73.02.1004").await;
-    let ibu = f.members[0];
-    let today = pesiar::web::today().format("%Y-%m-%d").to_string();
-    let res = app
-        .submit_visit(
-            &f.agent,
-            f.household,
-            &[
-                ("visited_on", &today),
-                ("outcome", "ditemui"),
-                (&format!("m.{ibu}.status"), "nonaktif"),
-                (&format!("m.{ibu}.action"), "tunggakan_lunas"),
-            ],
-        )
-        .await;
-    assert_eq!(res.status(), reqwest::StatusCode::SEE_OTHER);
-    b.log_in(&app, "agen.rekap.hp").await;
-    b.goto(&app, "/rekap", "rekap-agen").await;
-    assert!(b.text().await.contains("1 dilaporkan"));
-    drop(b);
-
-    let Some(mut a4) = Browser::start_with("forum", false).await else {
-        return;
-    };
-    let spv = app
-        .client_as("spv.forum.a4", Role::Supervisor, &["32.73"])
-        .await;
-    crate::progress::load_bandung(&app, &spv).await;
-    a4.log_in(&app, "spv.forum.a4").await;
-    a4.goto(&app, "/forum/32.73", "forum-a4").await;
-    assert!(
-        a4.text()
-            .await
-            .contains("Desa/kelurahan paling jauh dari target")
-    );
-    let config = fantoccini::wd::PrintConfiguration::builder()
-        .size(fantoccini::wd::PrintSize::A4)
-        .build()
-        .unwrap();
-    let pdf = a4.client.print(config).await.unwrap();
-    std::fs::write(a4.shots.join("forum-a4.pdf"), &pdf).unwrap();
-    let text = String::from_utf8_lossy(&pdf);
-    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
-    assert_eq!(pages, 1, "the forum page prints on one A4 sheet");
-}
-
-/// The short visit form: per member only the fields the chosen action needs show (target
-/// segment, class for PBPU/BP, REHAB number, revisit date); what was chosen is what is saved.
-#[tokio::test]
-async fn the_visit_form_shows_only_what_the_action_needs() {
-    let Some(mut b) = Browser::start("formulir-pendek").await else {
-        return;
-    };
-    let app = spawn_app().await;
-    let f = fixture(&app, "agen.pendek", "32.73.02.1004").await;
-    let (ibu, anak) = (f.members[0], f.members[1]);
-    b.log_in(&app, "agen.pendek").await;
-    b.goto(
-        &app,
-        &crate::journeys::visit_form_path(f.household),
-        "pendek",
-    )
-    .await;
-    let shown = |member: i32, part: &str| {
-        format!(
-            "return !document.querySelector('[name=\"m.{member}.{part}\"]').closest('[data-show]').hidden"
-        )
-    };
-    for part in ["segment", "class", "rehab", "revisit"] {
-        assert_eq!(
-            b.eval(&shown(ibu, part)).await,
-            json!(false),
-            "{part} hidden"
-        );
-    }
-    b.select(&format!("[name=\"m.{ibu}.status\"]"), "nonaktif")
-        .await;
-    b.select(&format!("[name=\"m.{ibu}.action\"]"), "ikut_rehab")
-        .await;
-    assert_eq!(b.eval(&shown(ibu, "rehab")).await, json!(true));
-    assert_eq!(b.eval(&shown(ibu, "segment")).await, json!(false));
-    b.fill(&format!("[name=\"m.{ibu}.rehab\"]"), "RH-778").await;
-    b.select(&format!("[name=\"m.{anak}.status\"]"), "belum_terdaftar")
-        .await;
-    b.select(&format!("[name=\"m.{anak}.action\"]"), "pendaftaran_baru")
-        .await;
-    assert_eq!(b.eval(&shown(anak, "segment")).await, json!(true));
-    assert_eq!(b.eval(&shown(anak, "class")).await, json!(false));
-    b.select(&format!("[name=\"m.{anak}.segment\"]"), "pbpu")
-        .await;
-    assert_eq!(b.eval(&shown(anak, "class")).await, json!(true));
-    b.select(&format!("[name=\"m.{anak}.class\"]"), "3").await;
-    b.check("pendek-terisi").await;
-    b.select("#outcome", "ditemui").await;
-    b.click("#visit-form button[type=submit]").await;
-    b.arrive(".flash, .notice", "pendek-tersimpan").await;
-    let saved: Vec<(String, Option<String>, Option<String>)> = app
-        .with_conn(|conn| {
-            use diesel::prelude::*;
-            use pesiar::db::schema::visit_members as vm;
-            vm::table
-                .order(vm::id)
-                .select((vm::action, vm::rehab_reference, vm::new_class))
-                .load(conn)
-                .unwrap()
-        })
-        .await;
-    assert!(saved.contains(&("ikut_rehab".into(), Some("RH-778".into()), None)));
-    assert!(saved.contains(&("pendaftaran_baru".into(), None, Some("3".into()))));
-}
-
-/// The outbox lists what waits on the phone, since when and the last answer, also without
-/// signal; "Kirim sekarang" sends it once signal is back.
-#[tokio::test]
-async fn the_outbox_shows_what_waits_and_sends_it() {
-    let Some(mut b) = Browser::start("antrean").await else {
-        return;
-    };
-    let app = spawn_app().await;
-    let f = fixture(&app, "agen.antrean", "32.73.02.1004").await;
-    b.log_in(&app, "agen.antrean").await;
-    b.until(
-        "return !!navigator.serviceWorker && !!navigator.serviceWorker.controller || (location.reload(), false)",
-        "the service worker",
-    )
-    .await;
-    b.goto(&app, "/antrean", "antrean-kosong").await;
-    b.until(
-        "return !document.getElementById('outbox-empty').hidden",
-        "an empty outbox says so",
-    )
-    .await;
-    let form = format!("/rumah-tangga/{}/kunjungan/baru", f.household);
-    b.goto(&app, &form, "form").await;
-    b.set_offline(true).await;
-    b.select("#outcome", "tidak_ditemui").await;
-    b.click("#visit-form button[type=submit]").await;
-    b.until(
-        "return document.getElementById('antrean-form').textContent.startsWith('Tersimpan di HP')",
-        "kept on the phone",
-    )
-    .await;
-    b.client.goto(&app.url("/antrean")).await.unwrap();
-    b.until(
-        "return document.querySelectorAll('#outbox-list li').length === 1",
-        "one waiting visit listed",
-    )
-    .await;
-    let text = b.text().await;
-    assert!(text.contains(&format!("rumah tangga {}", f.household)) && text.contains("sejak"));
-    assert!(text.contains("belum pernah sampai ke server"), "{text}");
-    b.check_page("antrean-tanpa-sinyal", &[OFFLINE]).await;
-    b.set_offline(false).await;
-    // Signal back: sent by the button, or already by the page's own retry.
-    b.eval(
-        "const s = document.getElementById('outbox-send'); if (!s.hidden) s.click(); return true",
-    )
-    .await;
-    b.until(
-        "return document.querySelectorAll('#outbox-list li').length === 0 && !document.getElementById('outbox-empty').hidden",
-        "sent",
-    )
-    .await;
-    b.check("antrean-terkirim").await;
 }
