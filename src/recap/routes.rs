@@ -61,6 +61,16 @@ fn rows(lines: &[Line]) -> Vec<Row> {
         .collect()
 }
 
+/// An admin (no areas of their own) names the area first.
+#[derive(Template)]
+#[template(path = "recap/choose.html")]
+struct ChoosePage {
+    page: Page,
+    month: String,
+    wilayah: String,
+    error: Option<&'static str>,
+}
+
 #[derive(Template)]
 #[template(path = "recap/area.html")]
 struct AreaPage {
@@ -156,8 +166,28 @@ async fn page(
             },
         );
     }
-    let Some(area) = chosen_area(&db, &user, &q.wilayah).await? else {
-        return Err(AppError::BadRequest("pilih wilayah".into()));
+    let choose = |status, error| {
+        render(
+            status,
+            &ChoosePage {
+                page: Page::from_request(&req),
+                month: month.param(),
+                wilayah: q.wilayah.clone(),
+                error,
+            },
+        )
+    };
+    let area = match chosen_area(&db, &user, &q.wilayah).await {
+        Ok(Some(area)) => area,
+        Ok(None) => return choose(actix_web::http::StatusCode::OK, None),
+        // Only an admin has no areas of their own: a code they typed that names no region.
+        Err(AppError::NotFound) if user.areas.is_empty() => {
+            return choose(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Some("Kode wilayah tidak dikenal; tulis kode kab/kota atau kecamatan, mis. 32.73."),
+            );
+        }
+        Err(e) => return Err(e),
     };
     let scope = Scope::for_user(&user, Some(&area.code));
     let code = area.code.clone();

@@ -516,3 +516,29 @@ async fn the_forum_page_is_one_printable_page_per_kab_kota_and_kecamatan() {
     let (status, _) = text(&app, &dago.agent, "/forum/32.73.02").await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn an_admin_names_the_area_of_a_recap_first() {
+    let app = spawn_app().await;
+    let admin = app.client_as("admin.rekap", Role::Admin, &[]).await;
+    let (status, html) = text(&app, &admin, "/rekap").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(
+        html.contains("<label for=\"wilayah\">Kode wilayah"),
+        "{html}"
+    );
+
+    // A code that names no region is refused beside the field and kept.
+    let (status, html) = text(&app, &admin, "/rekap?wilayah=99.99").await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        html.contains("id=\"wilayah-err\">Kode wilayah tidak dikenal"),
+        "{html}"
+    );
+    assert!(html.contains("value=\"99.99\""), "{html}");
+
+    let (status, html) = text(&app, &admin, "/rekap?wilayah=32.73").await;
+    assert_eq!(status, StatusCode::OK, "{html}");
+    assert!(html.contains("Rekap petugas"), "{html}");
+    assert!(html.contains("Kota Bandung"), "{html}");
+}
