@@ -299,6 +299,7 @@ pub fn seed(
                                 class: None,
                                 rehab_reference: None,
                                 revisit_on: None,
+                                arrears_months: None,
                             }
                         })
                         .collect();

@@ -149,6 +149,56 @@ pub fn for_member(
 }
 
 /// The extract's arrears in words, with how the months were aged.
+/// The sums in one line, for the visit form beside a mandiri member's actions.
+pub struct Brief {
+    pub months: i64,
+    /// Where the months come from: "diisi di formulir ini" or "data per 02-12-2026".
+    pub source: String,
+    pub pay_today: String,
+    /// "12× Rp 70.000, daftar paling lambat 28-12-2026".
+    pub rehab: Option<String>,
+}
+
+/// [`Brief`] from the months typed on the form (kept as typed, so possibly not a number), else
+/// those listed, aged to today; `None` without months, class or rules.
+pub fn brief(
+    rules: &Rules,
+    class: Option<Class>,
+    typed: &str,
+    listed: Option<&ListedArrears>,
+    today: NaiveDate,
+) -> Option<Brief> {
+    let (months, source) = match typed.trim() {
+        "" => {
+            let l = listed?;
+            (
+                l.months_on(today)?,
+                format!("data per {}", l.as_of.format("%d-%m-%Y")),
+            )
+        }
+        raw => (
+            raw.parse::<i64>()
+                .ok()
+                .filter(|m| (0..=MAX_MONTHS).contains(m))?,
+            "diisi di formulir ini".to_string(),
+        ),
+    };
+    let q = quote(rules, class?, months, today)?;
+    Some(Brief {
+        months,
+        source,
+        pay_today: rupiah(q.pay_today),
+        rehab: q.rehab.map(|r| {
+            format!(
+                "{}× {}, daftar paling lambat {}",
+                r.instalments.len(),
+                rupiah(r.instalments.first().copied().unwrap_or_default()),
+                r.sign_up_by.format("%d-%m-%Y")
+            )
+        }),
+    })
+}
+
 fn listed_text(l: &ListedArrears, today: NaiveDate) -> String {
     let mut text = format!("Data BPJS per {}:", l.as_of.format("%d-%m-%Y"));
     if let Some(m) = l.months {

@@ -1,5 +1,7 @@
 //! The dated rules as stored: read all (a few dozen rows), add one (audited).
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
@@ -78,33 +80,58 @@ pub fn set(
     )
 }
 
-/// Arrears as the member's latest extract lists them: none when that extract lists none (an
-/// older extract's arrears are history, not today's debt).
+/// Arrears as the member's latest extract lists them, or as an agent typed them at the door
+/// since: none when that extract lists none (an older extract's arrears are history, not
+/// today's debt).
 pub fn listed_arrears(
     conn: &mut DbConnection,
     member_id: i32,
 ) -> QueryResult<Option<super::ListedArrears>> {
-    let latest: Option<NaiveDate> = member_history::table
-        .filter(member_history::member_id.eq(member_id))
-        .select(diesel::dsl::max(member_history::valid_from))
-        .first(conn)?;
-    let Some(latest) = latest else {
-        return Ok(None);
-    };
-    member_arrears::table
-        .find((member_id, latest))
-        .select((
-            member_arrears::as_of,
-            member_arrears::months,
-            member_arrears::amount,
-        ))
-        .first::<(NaiveDate, Option<i32>, Option<i64>)>(conn)
-        .optional()
-        .map(|row| {
-            row.map(|(as_of, months, amount)| super::ListedArrears {
-                as_of,
-                months,
-                amount,
-            })
-        })
+    Ok(current_arrears(conn, &[member_id])?.remove(&member_id))
+}
+
+/// [`listed_arrears`] for many members in two queries.
+pub fn current_arrears(
+    conn: &mut DbConnection,
+    member_ids: &[i32],
+) -> QueryResult<HashMap<i32, super::ListedArrears>> {
+    let mut current = HashMap::new();
+    for ids in member_ids.chunks(10_000) {
+        let latest: HashMap<i32, NaiveDate> = member_history::table
+            .filter(member_history::member_id.eq_any(ids))
+            .group_by(member_history::member_id)
+            .select((
+                member_history::member_id,
+                diesel::dsl::max(member_history::valid_from),
+            ))
+            .load::<(i32, Option<NaiveDate>)>(conn)?
+            .into_iter()
+            .filter_map(|(id, d)| Some((id, d?)))
+            .collect();
+        let rows = member_arrears::table
+            .filter(member_arrears::member_id.eq_any(ids))
+            .order((member_arrears::member_id, member_arrears::as_of))
+            .select((
+                member_arrears::member_id,
+                member_arrears::as_of,
+                member_arrears::months,
+                member_arrears::amount,
+            ))
+            .load::<(i32, NaiveDate, Option<i32>, Option<i64>)>(conn)?;
+        // In date order: the last row kept per member is its newest.
+        for (id, as_of, months, amount) in rows {
+            if latest.get(&id).is_some_and(|extract| as_of < *extract) {
+                continue;
+            }
+            current.insert(
+                id,
+                super::ListedArrears {
+                    as_of,
+                    months,
+                    amount,
+                },
+            );
+        }
+    }
+    Ok(current)
 }

@@ -442,6 +442,7 @@ diesel::table! {
         months -> Nullable<Integer>,
         amount -> Nullable<BigInt>,
         import_id -> Nullable<Integer>,
+        visit_id -> Nullable<Integer>,
     }
 }
 

@@ -4,6 +4,7 @@
 pub mod duplicates;
 pub mod forms;
 pub mod queries;
+pub mod reach;
 pub mod recount;
 pub mod routes;
 
@@ -14,21 +15,26 @@ use diesel::prelude::*;
 pub const NOT_ON_WORKLIST: i32 = 900_000_000;
 
 /// A household's place on the worklist, lowest first: households with mandiri arrears or
-/// removed PBI members before the others; within each, never visited first, then the longest
-/// since the last visit. Kept in a column so the worklist is an index range, not a sort.
+/// removed PBI members before the others, and among those the easiest to bring back first
+/// (`reach`: [`reach::Reach::key`], worked out on the day the counts were last refreshed);
+/// then never visited first, then the longest since the last visit. Kept in a column so the
+/// worklist is an index range, not a sort.
 pub fn worklist_rank(
     open_members: i32,
     priority_members: i32,
+    reach: i32,
     last_visited_on: Option<NaiveDate>,
 ) -> i32 {
     if open_members == 0 {
         return NOT_ON_WORKLIST;
     }
-    let bucket = if priority_members > 0 { 0 } else { 100_000_000 };
+    let bucket = if priority_members > 0 {
+        reach.clamp(0, 7_999) * 100_000
+    } else {
+        800_000_000
+    };
     let epoch = NaiveDate::from_ymd_opt(2000, 1, 1).unwrap_or_default();
-    let visited = last_visited_on.map_or(0, |d| {
-        (d - epoch).num_days().clamp(0, 99_999_998) as i32 + 1
-    });
+    let visited = last_visited_on.map_or(0, |d| (d - epoch).num_days().clamp(0, 99_998) as i32 + 1);
     bucket + visited
 }
 
@@ -72,12 +78,12 @@ mod tests {
 
     #[test]
     fn worklist_order_is_priority_then_never_then_oldest_visit() {
-        let priority_never = worklist_rank(2, 1, None);
-        let priority_old = worklist_rank(2, 1, day(2025, 1, 1));
-        let priority_recent = worklist_rank(2, 1, day(2026, 11, 1));
-        let plain_never = worklist_rank(1, 0, None);
-        let plain_old = worklist_rank(1, 0, day(2024, 1, 1));
-        let done = worklist_rank(0, 0, day(2026, 1, 1));
+        let priority_never = worklist_rank(2, 1, 5, None);
+        let priority_old = worklist_rank(2, 1, 5, day(2025, 1, 1));
+        let priority_recent = worklist_rank(2, 1, 5, day(2026, 11, 1));
+        let plain_never = worklist_rank(1, 0, 0, None);
+        let plain_old = worklist_rank(1, 0, 0, day(2024, 1, 1));
+        let done = worklist_rank(0, 0, 0, day(2026, 1, 1));
         let mut ranks = [
             done,
             plain_old,
@@ -99,5 +105,17 @@ mod tests {
             ]
         );
         assert_eq!(done, NOT_ON_WORKLIST);
+    }
+
+    #[test]
+    fn among_priority_households_the_easier_reach_comes_first_whatever_the_visits() {
+        let cheap_recent = worklist_rank(1, 1, 12, day(2026, 12, 1));
+        let dear_never = worklist_rank(1, 1, 300, None);
+        let beyond_rehab = worklist_rank(1, 1, 6_001, day(2020, 1, 1));
+        let plain_never = worklist_rank(1, 0, 0, None);
+        assert!(cheap_recent < dear_never);
+        assert!(dear_never < beyond_rehab);
+        assert!(beyond_rehab < plain_never);
+        assert!(worklist_rank(1, 0, 0, day(2300, 1, 1)) < NOT_ON_WORKLIST);
     }
 }

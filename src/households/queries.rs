@@ -12,7 +12,7 @@ use crate::auth::CurrentUser;
 use crate::db::schema::{figures, households, member_history, members};
 use crate::db::{Backend, Db, DbConnection, now};
 use crate::error::AppError;
-use crate::members::{InactiveReason, MemberStatus, Segment, is_priority};
+use crate::members::{Class, InactiveReason, MemberStatus, Segment};
 use crate::regions::queries::escape_like;
 use crate::within_areas;
 
@@ -47,6 +47,9 @@ pub struct HouseholdRow {
     pub member_count: i64,
     /// In a kelurahan the BPJS roster covers, yet no member of it is in the roster.
     pub not_in_roster: bool,
+    /// On a worklist: why the household is there (its priority members and what bringing
+    /// them back costs today).
+    pub why: Option<String>,
 }
 
 pub const PAGE_SIZE: i64 = 20;
@@ -161,6 +164,7 @@ pub fn with_heads(
             head_name: heads.get(&household.id).cloned(),
             member_count: counts.get(&household.id).copied().unwrap_or(0),
             not_in_roster: unknown_to_bpjs.contains(&household.id),
+            why: None,
             household,
         })
         .collect())
@@ -265,33 +269,12 @@ pub fn update(
     Ok(())
 }
 
-/// Recomputes a household's worklist counts from its members (a household has a handful).
+/// Recomputes a household's worklist counts and place from its members (a household has a
+/// handful).
 pub fn refresh_counts(conn: &mut DbConnection, household_id: i32) -> QueryResult<()> {
-    let rows: Vec<(Segment, MemberStatus, Option<InactiveReason>)> = members::table
-        .filter(members::household_id.eq(household_id))
-        .filter(members::mistaken_at.is_null())
-        .select((members::segment, members::status, members::inactive_reason))
-        .load(conn)?;
-    let open = rows
-        .iter()
-        .filter(|(_, status, _)| status.is_open())
-        .count() as i32;
-    let priority = rows
-        .iter()
-        .filter(|(segment, status, reason)| is_priority(*segment, *status, *reason))
-        .count() as i32;
-    let last_visited_on: Option<chrono::NaiveDate> = households::table
-        .find(household_id)
-        .select(households::last_visited_on)
-        .first(conn)?;
-    diesel::update(households::table.find(household_id))
-        .set((
-            households::open_members.eq(open),
-            households::priority_members.eq(priority),
-            households::worklist_rank.eq(super::worklist_rank(open, priority, last_visited_on)),
-        ))
-        .execute(conn)?;
-    Ok(())
+    let mut ids = foldhash::HashSet::default();
+    ids.insert(household_id);
+    super::recount::refresh_households(conn, &ids)
 }
 
 /// The next households to visit in these areas: those with inactive or unregistered members,
@@ -313,7 +296,50 @@ pub fn worklist(
         .select(Household::as_select())
         .limit(limit)
         .load(conn)?;
-    with_heads(conn, rows)
+    let mut rows = with_heads(conn, rows)?;
+    explain(conn, rows.iter_mut())?;
+    Ok(rows)
+}
+
+/// Says why each of these worklist households is on the list: two queries for all of them.
+fn explain<'r>(
+    conn: &mut DbConnection,
+    rows: impl Iterator<Item = &'r mut HouseholdRow>,
+) -> QueryResult<()> {
+    let mut rows: Vec<&mut HouseholdRow> =
+        rows.filter(|r| r.household.priority_members > 0).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = rows.iter().map(|r| r.household.id).collect();
+    let listed: Vec<(
+        i32,
+        i32,
+        Segment,
+        MemberStatus,
+        Option<InactiveReason>,
+        Option<Class>,
+    )> = members::table
+        .filter(members::household_id.eq_any(&ids))
+        .filter(members::mistaken_at.is_null())
+        .select((
+            members::id,
+            members::household_id,
+            members::segment,
+            members::status,
+            members::inactive_reason,
+            members::class,
+        ))
+        .load(conn)?;
+    let pricing = super::reach::Pricing::load(conn)?;
+    let reach = super::reach::of_households(conn, &listed, &pricing)?;
+    for row in rows.iter_mut() {
+        row.why = reach
+            .get(&row.household.id)
+            .map(super::reach::Reach::reason)
+            .filter(|w| !w.is_empty());
+    }
+    Ok(())
 }
 
 /// The worklist of one kelurahan: households with members to bring in, in worklist order, with
@@ -344,10 +370,9 @@ pub fn worklist_in(
         .limit(limit)
         .load(conn)?;
     let (households, names): (Vec<Household>, Vec<Option<String>>) = rows.into_iter().unzip();
-    Ok(with_heads(conn, households)?
-        .into_iter()
-        .zip(names)
-        .collect())
+    let mut rows = with_heads(conn, households)?;
+    explain(conn, rows.iter_mut())?;
+    Ok(rows.into_iter().zip(names).collect())
 }
 
 /// Of these households (id, kelurahan), those in a kelurahan a roster has covered but none of

@@ -5,11 +5,12 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use foldhash::{HashMap, HashSet};
 
+use super::reach::{self, Pricing, Reach};
 use super::worklist_rank;
 use crate::db::DbConnection;
 use crate::db::schema::{households, members};
 use crate::db::sqlite_bulk::{self, Value};
-use crate::members::{InactiveReason, MemberStatus, Segment, is_priority};
+use crate::members::{Class, InactiveReason, MemberStatus, Segment, is_priority};
 
 /// Recomputes the worklist counts of many households in a few statements, writing only the
 /// households whose counts changed.
@@ -18,28 +19,39 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
         return Ok(());
     }
     let ids: Vec<i32> = ids.iter().copied().collect();
+    let pricing = Pricing::load(conn)?;
     let mut changed: Vec<[i32; 4]> = Vec::new();
     for chunk in ids.chunks(5_000) {
-        let mut counts: HashMap<i32, (i32, i32)> = chunk.iter().map(|id| (*id, (0, 0))).collect();
-        for (household, segment, status, reason) in members::table
+        let listed = members::table
             .filter(members::household_id.eq_any(chunk))
             .filter(members::mistaken_at.is_null())
             .select((
+                members::id,
                 members::household_id,
                 members::segment,
                 members::status,
                 members::inactive_reason,
+                members::class,
             ))
-            .load::<(i32, Segment, MemberStatus, Option<InactiveReason>)>(conn)?
-        {
-            let entry = counts.entry(household).or_default();
+            .load::<(
+                i32,
+                i32,
+                Segment,
+                MemberStatus,
+                Option<InactiveReason>,
+                Option<Class>,
+            )>(conn)?;
+        let mut counts: HashMap<i32, (i32, i32)> = chunk.iter().map(|id| (*id, (0, 0))).collect();
+        for (_, household, segment, status, reason, _) in &listed {
+            let entry = counts.entry(*household).or_default();
             if status.is_open() {
                 entry.0 += 1;
             }
-            if is_priority(segment, status, reason) {
+            if is_priority(*segment, *status, *reason) {
                 entry.1 += 1;
             }
         }
+        let reach = reach::of_households(conn, &listed, &pricing)?;
         for (id, open, priority, last, rank) in households::table
             .filter(households::id.eq_any(chunk))
             .select((
@@ -52,7 +64,8 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
             .load::<(i32, i32, i32, Option<NaiveDate>, i32)>(conn)?
         {
             let (new_open, new_priority) = counts.get(&id).copied().unwrap_or_default();
-            let new_rank = worklist_rank(new_open, new_priority, last);
+            let key = reach.get(&id).map_or(0, Reach::key);
+            let new_rank = worklist_rank(new_open, new_priority, key, last);
             if (open, priority, rank) != (new_open, new_priority, new_rank) {
                 changed.push([new_open, new_priority, new_rank, id]);
             }

@@ -385,6 +385,7 @@ fn worklist_table(data: &UnitData) -> Table {
             "kepala_keluarga",
             "belum_aktif",
             "prioritas",
+            "alasan",
             "terakhir_dikunjungi",
             "petugas",
         ],
@@ -401,6 +402,7 @@ fn worklist_table(data: &UnitData) -> Table {
                     Cell::Text(row.head_name.clone().unwrap_or_default()),
                     Cell::Int(i64::from(h.open_members)),
                     Cell::Int(i64::from(h.priority_members)),
+                    Cell::Text(row.why.clone().unwrap_or_default()),
                     Cell::Date(h.last_visited_on),
                     Cell::Text(assignee.clone().unwrap_or_default()),
                 ]

@@ -14,9 +14,11 @@ use super::write::{
 };
 use super::{MemberKey, RosterRow};
 use crate::audit;
+use crate::contributions::ListedArrears;
 use crate::db::bulk::{BulkDate, SharedTimestamp};
 use crate::db::schema::{households, member_history, members, reactivations};
 use crate::db::{DbConnection, lower, now};
+use crate::households::reach::{Owed, Pricing, Reach};
 use crate::households::recount::refresh_households;
 use crate::members::identity::Sex;
 use crate::members::{Class, InactiveReason, MemberStatus, Segment, is_priority};
@@ -220,6 +222,8 @@ pub(super) fn apply_batch(
         // A new household's worklist counts from its new members in this batch, so the common
         // case (a family listed together) needs no update afterwards.
         let mut counts: HashMap<&HouseholdKey, (i32, i32)> = HashMap::new();
+        let mut owed: HashMap<&HouseholdKey, Vec<Owed>> = HashMap::new();
+        let pricing = Pricing::load(conn)?;
         for (i, r) in rows
             .iter()
             .enumerate()
@@ -228,6 +232,15 @@ pub(super) fn apply_batch(
             let entry = counts.entry(homes_of(i)).or_default();
             entry.0 += i32::from(r.status.is_open());
             entry.1 += i32::from(is_priority(r.segment, r.status, r.inactive_reason));
+            let months = ListedArrears {
+                as_of: date,
+                months: r.arrears_months,
+                amount: r.arrears_amount,
+            }
+            .months_on(pricing.today);
+            if let Some(o) = Owed::of(r.segment, r.status, r.inactive_reason, r.class, months) {
+                owed.entry(homes_of(i)).or_default().push(o);
+            }
         }
         let new_ids = reserve_ids(conn, IdTable::Households, missing.len())?;
         let made: Vec<NewHousehold<'_>> = missing
@@ -235,12 +248,16 @@ pub(super) fn apply_batch(
             .zip(&new_ids)
             .map(|(i, id)| {
                 let (open, priority) = counts.get(homes_of(*i)).copied().unwrap_or_default();
+                let reach = owed
+                    .get(homes_of(*i))
+                    .map_or(0, |o| Reach::of(o, &pricing).key());
                 NewHousehold {
                     id: *id,
                     row: &rows[*i],
                     search_text: &derived[*i].search_text,
                     open,
                     priority,
+                    reach,
                 }
             })
             .collect();

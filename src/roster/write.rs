@@ -56,6 +56,8 @@ pub(super) struct NewHousehold<'r> {
     pub(super) search_text: &'r str,
     pub(super) open: i32,
     pub(super) priority: i32,
+    /// Its place among priority households (`households::reach::Reach::key`).
+    pub(super) reach: i32,
 }
 
 // The batch's rows go to SQLite through one prepared single-row statement each (see
@@ -78,7 +80,7 @@ pub(super) fn insert_households(
     created_by: Option<i32>,
     stamp: &SharedTimestamp,
 ) -> QueryResult<()> {
-    let rank = |h: &NewHousehold<'_>| worklist_rank(h.open, h.priority, None);
+    let rank = |h: &NewHousehold<'_>| worklist_rank(h.open, h.priority, h.reach, None);
     match conn {
         DbConnection::Sqlite(c) => {
             sqlite_bulk::rows(

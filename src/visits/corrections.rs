@@ -10,7 +10,7 @@ use crate::activity::{ActivityDelta, bump_activity};
 use crate::audit;
 use crate::auth::CurrentUser;
 use crate::db::DbConnection;
-use crate::db::schema::{households, reactivations, visits};
+use crate::db::schema::{households, member_arrears, reactivations, visits};
 use crate::households::queries::refresh_counts;
 use crate::reactivations::ClaimState;
 use crate::web::policy::VERIFY_CLAIMS;
@@ -103,6 +103,25 @@ pub fn correct(
     )
     .set(reactivations::reported_on.eq(visited_on))
     .execute(conn)?;
+    // Arrears typed at the door are dated by the visit.
+    let typed: Vec<i32> = member_arrears::table
+        .filter(member_arrears::visit_id.eq(visit.id))
+        .select(member_arrears::member_id)
+        .load(conn)?;
+    diesel::delete(
+        member_arrears::table
+            .filter(member_arrears::member_id.eq_any(&typed))
+            .filter(member_arrears::as_of.eq(visited_on))
+            .filter(
+                member_arrears::visit_id
+                    .is_null()
+                    .or(member_arrears::visit_id.ne(visit.id)),
+            ),
+    )
+    .execute(conn)?;
+    diesel::update(member_arrears::table.filter(member_arrears::visit_id.eq(visit.id)))
+        .set(member_arrears::as_of.eq(visited_on))
+        .execute(conn)?;
     refresh_last_visit(conn, visit.household_id)?;
     let note_change = if note == visit.note {
         ""
@@ -153,6 +172,9 @@ pub fn void(
         .load(conn)?;
     let ids: Vec<i32> = waiting.iter().map(|(id, _)| *id).collect();
     diesel::delete(reactivations::table.filter(reactivations::id.eq_any(&ids))).execute(conn)?;
+    // So do the months in arrears it read off members' screens.
+    diesel::delete(member_arrears::table.filter(member_arrears::visit_id.eq(visit.id)))
+        .execute(conn)?;
     let still_visited = visits::table
         .filter(visits::household_id.eq(visit.household_id))
         .filter(visits::visitor_id.eq(visit.visitor_id))

@@ -16,6 +16,8 @@ pub const MAX_BACKDATE_DAYS: i64 = 30;
 /// How far ahead a revisit may be planned.
 pub const MAX_REVISIT_DAYS: i64 = 90;
 const MAX_MEMBERS: usize = 60;
+/// Longest arrears that can be typed: JKN started in 2014.
+const MAX_ARREARS_MONTHS: i32 = 240;
 
 #[derive(Debug, Default, Clone)]
 pub struct MemberEntryForm {
@@ -25,6 +27,8 @@ pub struct MemberEntryForm {
     pub rehab: String,
     pub revisit: String,
     pub class: String,
+    /// Months in arrears as the member's Mobile JKN screen shows them (mandiri members).
+    pub arrears: String,
 }
 
 impl MemberEntryForm {
@@ -36,6 +40,7 @@ impl MemberEntryForm {
             &self.rehab,
             &self.revisit,
             &self.class,
+            &self.arrears,
         ]
         .iter()
         .any(|v| !v.trim().is_empty())
@@ -90,6 +95,7 @@ impl VisitForm {
                         "rehab" => entry.rehab = value,
                         "revisit" => entry.revisit = value,
                         "class" => entry.class = value,
+                        "arrears" => entry.arrears = value,
                         _ => {}
                     }
                 }
@@ -113,6 +119,8 @@ pub struct MemberEntry {
     pub class: Option<Class>,
     pub rehab_reference: Option<String>,
     pub revisit_on: Option<NaiveDate>,
+    /// Months in arrears read off the member's Mobile JKN screen.
+    pub arrears_months: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -326,6 +334,30 @@ fn validate_entry(
             None => errors.add(field(member_id, "revisit"), "Isi tanggal kunjungan ulang."),
         }
     }
+    let arrears_months = match entry.arrears.trim() {
+        "" => None,
+        raw => match raw.parse::<i32>() {
+            Ok(m)
+                if (0..=MAX_ARREARS_MONTHS).contains(&m) && observed == MemberStatus::Inactive =>
+            {
+                Some(m)
+            }
+            Ok(m) if (0..=MAX_ARREARS_MONTHS).contains(&m) => {
+                errors.add(
+                    field(member_id, "arrears"),
+                    "Bulan tunggakan hanya untuk peserta yang nonaktif.",
+                );
+                None
+            }
+            _ => {
+                errors.add(
+                    field(member_id, "arrears"),
+                    "Isi bulan tunggakan dengan angka 0 sampai 240, seperti di layar Mobile JKN.",
+                );
+                None
+            }
+        },
+    };
     let segment = if action.needs_segment() {
         segment
     } else if action == Action::ReferredDinsos {
@@ -341,6 +373,7 @@ fn validate_entry(
         class,
         rehab_reference,
         revisit_on,
+        arrears_months,
     })
 }
 

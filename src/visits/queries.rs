@@ -9,12 +9,47 @@ use super::{Action, Outcome};
 use crate::activity::{ActivityDelta, bump_activity};
 use crate::audit;
 use crate::auth::CurrentUser;
-use crate::db::schema::{households, members, users, visit_members, visits};
+use crate::db::schema::{households, member_arrears, members, users, visit_members, visits};
 use crate::db::{DbConnection, now};
 use crate::households::Household;
 use crate::households::queries::{refresh_counts, visible};
 use crate::members::{Class, MemberStatus, Segment};
 use crate::reactivations::queries::{NewClaim, report};
+
+/// The months in arrears typed from mandiri members' Mobile JKN screens, dated by the visit: newer
+/// than the extract they correct, they price the door-step panel and the worklist from now on.
+fn record_door_arrears(
+    conn: &mut DbConnection,
+    visit_id: i32,
+    input: &VisitInput,
+) -> QueryResult<()> {
+    let typed: Vec<(i32, i32)> = input
+        .entries
+        .iter()
+        .filter_map(|e| Some((e.member_id, e.arrears_months?)))
+        .collect();
+    if typed.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<i32> = typed.iter().map(|(id, _)| *id).collect();
+    let mandiri: Vec<i32> = members::table
+        .filter(members::id.eq_any(&ids))
+        .filter(members::segment.eq_any([Segment::Pbpu.as_str(), Segment::Bp.as_str()]))
+        .select(members::id)
+        .load(conn)?;
+    for (member_id, months) in typed.into_iter().filter(|(id, _)| mandiri.contains(id)) {
+        diesel::delete(member_arrears::table.find((member_id, input.visited_on))).execute(conn)?;
+        diesel::insert_into(member_arrears::table)
+            .values((
+                member_arrears::member_id.eq(member_id),
+                member_arrears::as_of.eq(input.visited_on),
+                member_arrears::months.eq(Some(months)),
+                member_arrears::visit_id.eq(Some(visit_id)),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
 
 pub fn record(
     conn: &mut DbConnection,
@@ -95,6 +130,7 @@ pub fn record(
             )?;
         }
     }
+    record_door_arrears(conn, visit_id, input)?;
     if household
         .last_visited_on
         .is_none_or(|last| input.visited_on >= last)

@@ -1,5 +1,7 @@
 //! Recording a visit from a phone, and reading one back.
 
+use std::collections::HashMap;
+
 use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -9,10 +11,14 @@ use super::forms::{MemberEntryForm, VisitForm, field};
 use super::queries::{self, MemberVisitRow, VisitRow};
 use super::{Action, Outcome};
 use crate::auth::CurrentUser;
+use crate::contributions::ListedArrears;
+use crate::contributions::panel::{Brief, brief};
+use crate::contributions::queries::current_arrears;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::households::Household;
 use crate::households::queries as household_queries;
+use crate::households::reach::Pricing;
 use crate::members::queries::{Member, for_household};
 use crate::members::{Class, MemberStatus, Segment};
 use crate::reactivations::queries::pending_members;
@@ -60,6 +66,11 @@ pub struct EntryView {
     pub rehab_field: String,
     pub revisit_field: String,
     pub class_field: String,
+    pub arrears_field: String,
+    /// A mandiri member in arrears (on record or as seen now): the form asks the months and
+    /// shows what coming back costs.
+    pub asks_arrears: bool,
+    pub brief: Option<Brief>,
     pub entry: MemberEntryForm,
     pub statuses: Vec<SelectOption>,
     pub actions: Vec<SelectOption>,
@@ -90,19 +101,36 @@ fn codes<'a>(values: impl Iterator<Item = &'a str>) -> String {
     values.collect::<Vec<_>>().join(" ")
 }
 
-fn form_page(
-    req: &HttpRequest,
-    household: Household,
-    members: Vec<Member>,
-    pending: &[i32],
-    form: VisitForm,
-    errors: FieldErrors,
-) -> FormPage {
+fn form_page(req: &HttpRequest, loaded: Loaded, form: VisitForm, errors: FieldErrors) -> FormPage {
+    let Loaded {
+        household,
+        members,
+        pending,
+        pricing,
+        arrears,
+    } = loaded;
     let entries = members
         .into_iter()
         .map(|member| {
             let entry = form.entry(member.id);
+            let inactive = member.status == MemberStatus::Inactive
+                || entry.status == MemberStatus::Inactive.as_str();
+            let asks_arrears = member.segment.has_class() && inactive;
+            let brief = asks_arrears
+                .then(|| {
+                    brief(
+                        &pricing.rules,
+                        member.class,
+                        &entry.arrears,
+                        arrears.get(&member.id),
+                        pricing.today,
+                    )
+                })
+                .flatten();
             EntryView {
+                arrears_field: field(member.id, "arrears"),
+                asks_arrears,
+                brief,
                 status_field: field(member.id, "status"),
                 action_field: field(member.id, "action"),
                 segment_field: field(member.id, "segment"),
@@ -154,11 +182,17 @@ fn form_page(
     }
 }
 
-async fn load(
-    db: &Db,
-    user: &CurrentUser,
-    id: i32,
-) -> Result<(Household, Vec<Member>, Vec<i32>), AppError> {
+/// What the form needs: the household, its members, their claims waiting, and for the
+/// door-step sums today's rules and the members' arrears.
+struct Loaded {
+    household: Household,
+    members: Vec<Member>,
+    pending: Vec<i32>,
+    pricing: Pricing,
+    arrears: HashMap<i32, ListedArrears>,
+}
+
+async fn load(db: &Db, user: &CurrentUser, id: i32) -> Result<Loaded, AppError> {
     let user = user.clone();
     db.run(move |conn| {
         let household =
@@ -166,7 +200,19 @@ async fn load(
         let members = for_household(conn, household.id)?;
         let ids: Vec<i32> = members.iter().map(|m| m.id).collect();
         let pending = pending_members(conn, &ids)?;
-        Ok((household, members, pending))
+        let mandiri: Vec<i32> = members
+            .iter()
+            .filter(|m| m.segment.has_class())
+            .map(|m| m.id)
+            .collect();
+        let arrears = current_arrears(conn, &mandiri)?;
+        Ok(Loaded {
+            household,
+            members,
+            pending,
+            pricing: Pricing::load(conn)?,
+            arrears,
+        })
     })
     .await
 }
@@ -177,7 +223,7 @@ async fn new_form(
     id: web::Path<i32>,
     db: web::Data<Db>,
 ) -> Result<HttpResponse, AppError> {
-    let (household, members, pending) = load(&db, &user, *id).await?;
+    let loaded = load(&db, &user, *id).await?;
     let form = VisitForm {
         visited_on: today().format("%Y-%m-%d").to_string(),
         submission_key: submissions::new_key(),
@@ -186,14 +232,7 @@ async fn new_form(
     };
     render(
         StatusCode::OK,
-        &form_page(
-            &req,
-            household,
-            members,
-            &pending,
-            form,
-            FieldErrors::default(),
-        ),
+        &form_page(&req, loaded, form, FieldErrors::default()),
     )
 }
 
@@ -205,9 +244,9 @@ async fn create(
     db: web::Data<Db>,
     session: Session,
 ) -> Result<HttpResponse, AppError> {
-    let (household, members, pending) = load(&db, &user, *id).await?;
+    let loaded = load(&db, &user, *id).await?;
     let form = VisitForm::from_pairs(&pairs(&body));
-    let member_ids: Vec<i32> = members.iter().map(|m| m.id).collect();
+    let member_ids: Vec<i32> = loaded.members.iter().map(|m| m.id).collect();
     if !form.author_id.is_empty() && form.author_id != user.id.to_string() {
         // Typed by someone else on this phone (queued offline, or offered back after another
         // user signed in): only its author may send it.
@@ -216,16 +255,13 @@ async fn create(
             "author",
             "Kunjungan ini diisi oleh pengguna lain di HP ini; hanya dia yang dapat mengirimnya.",
         );
-        return render(
-            StatusCode::CONFLICT,
-            &form_page(&req, household, members, &pending, form, errors),
-        );
+        return render(StatusCode::CONFLICT, &form_page(&req, loaded, form, errors));
     }
     let errors = match form.validate(&member_ids, today()) {
         Err(errors) => errors,
         Ok(input) => {
             let user = user.clone();
-            let household = household.clone();
+            let household = loaded.household.clone();
             let key = form.submission_key.clone();
             let outcome = db
                 .run(move |conn| {
@@ -262,7 +298,7 @@ async fn create(
     };
     render(
         StatusCode::UNPROCESSABLE_ENTITY,
-        &form_page(&req, household, members, &pending, form, errors),
+        &form_page(&req, loaded, form, errors),
     )
 }
 

@@ -1,0 +1,2 @@
+DROP INDEX member_arrears_visit;
+ALTER TABLE member_arrears DROP COLUMN visit_id;
