@@ -5,6 +5,8 @@
 
 use chrono::NaiveDate;
 
+use crate::web::DAY;
+
 use super::quote::{Quote, quote, rupiah};
 use super::{ListedArrears, Rule, Rules};
 use crate::members::{Class, Segment};
@@ -140,7 +142,7 @@ pub fn for_member(
         classes: options(Class::ALL, Class::as_str, Class::label, &class_raw),
         sums: quoted.map(|q| sums(rules, &q)),
         rules_missing,
-        today: today.format("%d-%m-%Y").to_string(),
+        today: today.format(DAY).to_string(),
         basis,
         whatsapp,
         whatsapp_error,
@@ -173,7 +175,7 @@ pub fn brief(
             let l = listed?;
             (
                 l.months_on(today)?,
-                format!("data per {}", l.as_of.format("%d-%m-%Y")),
+                format!("data per {}", l.as_of.format(DAY)),
             )
         }
         raw => (
@@ -193,14 +195,14 @@ pub fn brief(
                 "{}× {}, daftar paling lambat {}",
                 r.instalments.len(),
                 rupiah(r.instalments.first().copied().unwrap_or_default()),
-                r.sign_up_by.format("%d-%m-%Y")
+                r.sign_up_by.format(DAY)
             )
         }),
     })
 }
 
 fn listed_text(l: &ListedArrears, today: NaiveDate) -> String {
-    let mut text = format!("Data BPJS per {}:", l.as_of.format("%d-%m-%Y"));
+    let mut text = format!("Data BPJS per {}:", l.as_of.format(DAY));
     if let Some(m) = l.months {
         text.push_str(&format!(" tunggakan {m} bulan"));
     }
@@ -284,7 +286,7 @@ fn sums(rules: &Rules, q: &Quote) -> Sums {
             each: rupiah(r.instalments.first().copied().unwrap_or_default()),
             last: rupiah(r.instalments.last().copied().unwrap_or_default()),
             total: rupiah(r.instalments.iter().sum()),
-            sign_up_by: r.sign_up_by.format("%d-%m-%Y").to_string(),
+            sign_up_by: r.sign_up_by.format(DAY).to_string(),
         }),
         rehab_min: get(Rule::RehabMinMonths),
         denda_days: q.denda.within_days,
@@ -328,7 +330,9 @@ mod tests {
         // A date before the extract never takes months off.
         assert_eq!(listed.months_on(d(2026, 9, 1)), Some(7));
         let text = listed_text(&listed, d(2026, 12, 3));
-        assert!(text.starts_with("Data BPJS per 15-10-2026: tunggakan 7 bulan (Rp 245.000)."));
+        assert!(text.starts_with(
+            "Data BPJS per 15\u{2011}10\u{2011}2026: tunggakan 7 bulan (Rp 245.000)."
+        ));
         assert!(text.contains("dihitung 8 bulan"), "{text}");
     }
 

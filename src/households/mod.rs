@@ -62,7 +62,7 @@ impl Household {
 
     pub fn last_visit_label(&self) -> String {
         match self.last_visited_on {
-            Some(date) => date.format("%d-%m-%Y").to_string(),
+            Some(date) => date.format(crate::web::DAY).to_string(),
             None => "belum pernah".into(),
         }
     }

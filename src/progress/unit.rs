@@ -158,6 +158,11 @@ impl Row {
         line
     }
 
+    /// [`Self::as_of_line`] for the page, its dates unbroken on a phone.
+    pub fn as_of_html(&self) -> String {
+        self.as_of_line().replace('-', "\u{2011}")
+    }
+
     /// The oldest figures used are older than the staleness limit.
     pub fn stale(&self) -> bool {
         self.reach.oldest.is_some_and(|d| d < self.stale_before)

@@ -57,6 +57,11 @@ pub fn wib(at: &chrono::NaiveDateTime) -> String {
         .to_string()
 }
 
+/// A date as a page shows it, "05‑12‑2026": non-breaking hyphens (U+2011), because browsers
+/// break a line after a hyphen and a phone would split the date. Text that leaves the page
+/// (WhatsApp, downloads, the API) keeps plain hyphens.
+pub const DAY: &str = "%d\u{2011}%m\u{2011}%Y";
+
 /// Today's date in WIB, the day as agents in the field count it.
 pub fn today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(7)).date_naive()

@@ -84,7 +84,7 @@ async fn the_roster_brings_arrears_and_the_panel_starts_from_them() {
     .unwrap();
     let page = app.get_with(&spv, &format!("/anggota/{member}")).await;
     let html = page.text().await.unwrap();
-    let as_of = listed_on.format("%d-%m-%Y").to_string();
+    let as_of = listed_on.format(pesiar::web::DAY).to_string();
     assert!(
         html.contains(&format!(
             "Data BPJS per {as_of}: tunggakan 7 bulan (Rp 245.000)."

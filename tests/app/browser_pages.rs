@@ -182,3 +182,58 @@ async fn the_outbox_shows_what_waits_and_sends_it() {
     .await;
     b.check("antrean-terkirim").await;
 }
+
+/// What coming back costs, at the door on a phone: the member page's panel with the months from
+/// the member's Mobile JKN screen and the WhatsApp hand-off, then the months typed on the visit
+/// form, whose next opening shows the sums beside the member's actions.
+#[tokio::test]
+async fn the_door_step_panel_on_a_phone() {
+    let Some(mut b) = Browser::start("biaya-aktif").await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let f = fixture(&app, "agen.biaya.hp", "32.73.02.1004").await;
+    let ibu = f.members[0];
+    b.log_in(&app, "agen.biaya.hp").await;
+    b.goto(&app, &format!("/anggota/{ibu}"), "anggota").await;
+    b.fill("#tunggakan", "7").await;
+    b.fill("#wa", "0812 3456 7890").await;
+    b.click("#iuran button[type=submit]").await;
+    b.arrive("#iuran dl", "panel-terhitung").await;
+    b.view("#iuran", "panel").await;
+    let text = b.text().await;
+    // Kelas III: 7 months and this one at the member's Rp 35.000.
+    assert!(text.contains("Rp 280.000"), "{text}");
+    assert!(text.contains("7 kali cicilan Rp 35.000"), "{text}");
+    assert!(
+        text.contains("Kirim hitungan ke WhatsApp peserta"),
+        "{text}"
+    );
+    let link = b
+        .eval("return document.querySelector('#iuran a.button').href")
+        .await;
+    assert!(
+        link.as_str()
+            .unwrap()
+            .starts_with("https://wa.me/6281234567890?text="),
+        "{link}"
+    );
+
+    let form = crate::journeys::visit_form_path(f.household);
+    b.goto(&app, &form, "kunjungan").await;
+    b.select("#outcome", "ditemui").await;
+    b.select(&format!("[name=\"m.{ibu}.status\"]"), "nonaktif")
+        .await;
+    b.select(&format!("[name=\"m.{ibu}.action\"]"), "edukasi")
+        .await;
+    b.fill(&format!("[name=\"m.{ibu}.arrears\"]"), "7").await;
+    b.click("#visit-form button[type=submit]").await;
+    b.arrive(".flash, .notice", "kunjungan-tersimpan").await;
+    b.goto(&app, &form, "kunjungan-lagi").await;
+    b.view(".door", "biaya-di-formulir").await;
+    let text = b.text().await;
+    assert!(
+        text.contains("Kembali aktif hari ini: Rp 280.000 (7 bulan tunggakan, data per"),
+        "{text}"
+    );
+}

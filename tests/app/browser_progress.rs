@@ -97,11 +97,11 @@ async fn the_first_screen_answers_the_question_on_a_phone() {
         let as_of = text("as_of");
         if rollup {
             assert!(
-                as_of.contains("desa/kelurahan per 30-06-2025"),
+                as_of.contains("desa/kelurahan per 30‑06‑2025"),
                 "{shot}: {as_of}"
             );
         } else {
-            assert!(as_of.contains("Data per 30-06-2025"), "{shot}: {as_of}");
+            assert!(as_of.contains("Data per 30‑06‑2025"), "{shot}: {as_of}");
         }
         assert!(as_of.contains("tren keaktifan naik"), "{shot}: {as_of}");
 

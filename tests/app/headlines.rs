@@ -96,15 +96,18 @@ async fn a_partial_upload_on_a_new_date_is_carried_not_a_new_headline() {
     assert!(page.contains("79,9"), "the city's as-of keaktifan");
     assert!(
         page.contains(
-            "3 dari 151 desa/kelurahan per 31-07-2025; 148 memakai data sebelumnya (paling lama \
-             30-06-2025); 0 tanpa data"
+            "3 dari 151 desa/kelurahan per 31\u{2011}07\u{2011}2025; 148 memakai data sebelumnya \
+             (paling lama 30\u{2011}06\u{2011}2025); 0 tanpa data"
         ),
         "{page}"
     );
     assert!(!page.contains("UHC Prioritas tercapai"));
     // The date picker says how many reported on each date.
-    assert!(page.contains("31-07-2025 (terbaru) · 3 melapor"), "{page}");
-    assert!(page.contains("30-06-2025 · 151 melapor"));
+    assert!(
+        page.contains("31\u{2011}07\u{2011}2025 (terbaru) · 3 melapor"),
+        "{page}"
+    );
+    assert!(page.contains("30\u{2011}06\u{2011}2025 · 151 melapor"));
     let whatsapp = share_text(&page);
     assert!(
         whatsapp.starts_with("Progres JKN Kota Bandung per 31-07-2025: keaktifan 79,9"),
@@ -263,7 +266,9 @@ async fn stale_figures_carry_a_warning_with_their_date() {
         StatusCode::SEE_OTHER
     );
     let shown = old.format("%d-%m-%Y").to_string();
-    let warning = format!("Perhatian: data paling lama per {shown}, lebih dari 45 hari lalu.");
+    // Pages write dates with non-breaking hyphens; the WhatsApp text with plain ones.
+    let on_page = old.format(pesiar::web::DAY).to_string();
+    let warning = format!("Perhatian: data paling lama per {on_page}, lebih dari 45 hari lalu.");
     for code in ["32.73.02", "32.73.02.1004"] {
         let page = text(&app, &spv, &format!("/progres/{code}")).await;
         assert!(page.contains(&warning), "{code}: {page}");

@@ -124,7 +124,7 @@ async fn bandung_at_its_true_keaktifan_with_the_gap_in_people_and_drill_down() {
     );
     assert!(city.contains("99,20%"), "coverage");
     assert!(
-        city.contains("151 dari 151 desa/kelurahan per 30-06-2025; 0 tanpa data"),
+        city.contains("151 dari 151 desa/kelurahan per 30\u{2011}06\u{2011}2025; 0 tanpa data"),
         "the as-of line"
     );
     assert!(city.contains("Belum UHC Prioritas: keaktifan belum (79,96%"));
@@ -195,7 +195,7 @@ async fn roll_ups_are_ratios_of_sums_and_a_re_import_replaces_only_its_units() {
     assert!(html.contains("71,82%"));
     // Two of Coblong's six kelurahan: the sums are partial and get no verdict.
     assert!(
-        html.contains("2 dari 6 desa/kelurahan per 31-01-2025; 4 tanpa data"),
+        html.contains("2 dari 6 desa/kelurahan per 31\u{2011}01\u{2011}2025; 4 tanpa data"),
         "villages reporting in the kecamatan"
     );
     assert!(html.contains("Data belum lengkap (2 dari 6 desa/kelurahan)"));

@@ -483,7 +483,7 @@ async fn the_forum_page_is_one_printable_page_per_kab_kota_and_kecamatan() {
     assert!(html.contains("79,96%"), "status against the bar: {html}");
     assert!(html.contains("1.029 peserta aktif"), "the gap in people");
     assert!(
-        html.contains("desa/kelurahan per 30-06-2025"),
+        html.contains("desa/kelurahan per 30\u{2011}06\u{2011}2025"),
         "the as-of line: {html}"
     );
     assert!(html.contains("Desa/kelurahan paling jauh dari target"));

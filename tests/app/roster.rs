@@ -276,8 +276,8 @@ async fn two_extracts_change_statuses_keep_history_and_reconcile_claims() {
         .await
         .unwrap();
     assert!(citra_page.contains("Riwayat di data BPJS"), "{citra_page}");
-    assert!(citra_page.contains(&first.format("%d-%m-%Y").to_string()));
-    assert!(citra_page.contains(&second.format("%d-%m-%Y").to_string()));
+    assert!(citra_page.contains(&first.format(pesiar::web::DAY).to_string()));
+    assert!(citra_page.contains(&second.format(pesiar::web::DAY).to_string()));
 
     // The progress page counts from the roster: 5 registered, 1 active (Bapak) today.
     let progress = app
