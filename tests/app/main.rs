@@ -7,6 +7,7 @@ mod attack;
 mod auth;
 mod auth_signin;
 mod browser;
+mod browser_desk;
 mod browser_pages;
 mod browser_progress;
 mod cli;

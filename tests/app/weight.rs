@@ -1,4 +1,5 @@
-//! Page weight on a phone with prepaid data: every page of the field and supervision journeys,
+//! Page weight on a phone with prepaid data: every page of every role (each GET route of the
+//! router that renders a page),
 //! with the CSS and script it loads, fits in 14 KB compressed (one round trip of TCP's first
 //! window), and once the assets are cached a page needs nothing but its own HTML.
 
@@ -114,8 +115,64 @@ async fn every_journey_page_fits_in_14_kb_with_its_assets() {
         format!("/anggota/{member}"),
         "/progres/32.73.02.1004".to_string(),
         "/rekap".to_string(),
+        "/rumah-tangga".to_string(),
+        "/rumah-tangga/baru".to_string(),
+        format!("/rumah-tangga/{household}/ubah"),
+        format!("/rumah-tangga/{household}/anggota/baru"),
+        format!("/anggota/{member}/ubah"),
+        format!("/anggota/{member}/koreksi"),
+        format!("/kunjungan/{}/koreksi", f.visit),
+        "/antrean".to_string(),
+        "/wilayah".to_string(),
+        "/wilayah/32.73.02.1004".to_string(),
+        "/akun/password".to_string(),
     ] {
         report.push((path.clone(), weigh(&app, &f.agent, &path).await));
+    }
+    // A figures upload waiting for "Terapkan", and a roster import with its report.
+    let res = crate::progress::preview(
+        &app,
+        &spv,
+        "dago.csv",
+        b"kode_wilayah,tanggal,penduduk,peserta_terdaftar,peserta_aktif\n32.73.02.1004,2025-07-31,12000,11900,9600\n".to_vec(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    let preview = crate::helpers::location(&res);
+    let roster_csv = format!(
+        "{}\n3273025203850001;;Ibu Roster;P;12-03-1985;32.73.02.1004;3;5;Jl. Contoh No. 1;;PBPU;3;AKTIF;\n",
+        crate::roster::HEADER
+    );
+    let (roster, _) = crate::roster::import(
+        &app,
+        &spv,
+        "roster.csv",
+        crate::roster::day(1),
+        roster_csv.into_bytes(),
+    )
+    .await;
+    let agent = crate::helpers::user_id(&app, "agen.ringan").await;
+    let filtered =
+        format!("/verifikasi?kelurahan=32.73.02.1004&petugas={agent}&jenis=reaktivasi&umur=3");
+    let visit = format!("/kunjungan/{}", f.visit);
+    let correct_visit = format!("/kunjungan/{}/koreksi", f.visit);
+    let correct_member = format!("/anggota/{member}/koreksi");
+    let show_member = format!("/anggota/{member}");
+    for path in [
+        filtered.as_str(),
+        visit.as_str(),
+        correct_visit.as_str(),
+        correct_member.as_str(),
+        show_member.as_str(),
+        preview.as_str(),
+        roster.as_str(),
+        "/data/pindah",
+        "/rekap",
+    ] {
+        report.push((
+            format!("{path} (supervisor)"),
+            weigh(&app, &spv, path).await,
+        ));
     }
     for path in [
         "/",
@@ -135,8 +192,37 @@ async fn every_journey_page_fits_in_14_kb_with_its_assets() {
             weigh(&app, &spv, path).await,
         ));
     }
-    for path in ["/", "/penugasan"] {
+    for path in [
+        "/",
+        "/penugasan",
+        "/progres/32.73.02",
+        "/wilayah/32.73.02",
+        "/forum/32.73.02",
+        "/rumah-tangga",
+    ] {
         report.push((format!("{path} (kantor)"), weigh(&app, &office, path).await));
+    }
+    let kader = app
+        .client_as("kader.ringan", Role::Kader, &["32.73.02.1003"])
+        .await;
+    for path in ["/", "/rekap"] {
+        report.push((format!("{path} (kader)"), weigh(&app, &kader, path).await));
+    }
+    let admin = app.client_as("admin.ringan", Role::Admin, &[]).await;
+    let edit_user = format!("/admin/pengguna/{agent}");
+    let viewers = format!("/anggota/{member}/akses");
+    for path in [
+        "/",
+        "/admin/pengguna",
+        "/admin/pengguna/baru",
+        edit_user.as_str(),
+        "/admin/kunci",
+        "/admin/token",
+        "/admin/iuran",
+        "/admin/insentif",
+        viewers.as_str(),
+    ] {
+        report.push((format!("{path} (admin)"), weigh(&app, &admin, path).await));
     }
     println!("first-load weight, compressed:");
     for (path, bytes) in report {
