@@ -220,7 +220,9 @@ async fn show_area(
 ) -> Result<HttpResponse, AppError> {
     let day = query.day();
     let data = load_area(db, user, code, day).await?;
-    let incomplete: Vec<VillageRow> = data.board.incomplete().cloned().collect();
+    let mut incomplete: Vec<VillageRow> = data.board.incomplete().cloned().collect();
+    // Desa that entered their officials first: the ones under way, then those not started.
+    incomplete.sort_by_key(|v| v.officials.is_none());
     let pages = incomplete.len().div_ceil(VILLAGES_PER_PAGE).max(1);
     let page_no = query.page().min(pages);
     let shown = incomplete
