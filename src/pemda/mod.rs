@@ -4,13 +4,14 @@
 //!
 //! `quota` stores the dated quota and counts used places; `proposals` is the Dinsos list and
 //! its answers (which settle the claims through `reactivations`); `officials` counts village
-//! officials per desa; `routes` the pages; `command` the `pesiar config kuota` CLI.
+//! officials per desa; `routes` the kab/kota pages and `village_routes` a desa's; `command` the `pesiar config kuota` CLI.
 
 pub mod command;
 pub mod officials;
 pub mod proposals;
 pub mod quota;
 pub mod routes;
+pub mod village_routes;
 
 use crate::text_enum;
 

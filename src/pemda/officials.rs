@@ -39,7 +39,8 @@ pub struct VillageRow {
 impl VillageRow {
     /// Every official the desa entered is an active PPU PN member.
     pub fn complete(&self) -> bool {
-        self.officials.is_some_and(|n| n > 0 && self.active >= i64::from(n))
+        self.officials
+            .is_some_and(|n| n > 0 && self.active >= i64::from(n))
     }
     pub fn officials_label(&self) -> String {
         self.officials
@@ -156,10 +157,7 @@ fn marked_active(
 pub fn board(conn: &mut DbConnection, area: &str, day: NaiveDate) -> QueryResult<Board> {
     let places: Vec<(String, String, String, Option<String>)> = regions::table
         .filter(within_areas!(regions::code, [area]))
-        .filter(regions::level.eq_any([
-            Level::Kecamatan.as_str(),
-            Level::DesaKelurahan.as_str(),
-        ]))
+        .filter(regions::level.eq_any([Level::Kecamatan.as_str(), Level::DesaKelurahan.as_str()]))
         .order(regions::code)
         .select((
             regions::code,
@@ -249,6 +247,16 @@ impl OfficialMember {
     }
 }
 
+/// A member row of a desa's page: id, name, NIK, segment, status, official mark.
+type VillageMemberRow = (
+    i32,
+    String,
+    Option<String>,
+    Segment,
+    MemberStatus,
+    Option<String>,
+);
+
 /// The members of one desa that are marked officials or PPU PN members (candidates the
 /// office can confirm), marked first; at most `limit`.
 pub fn village_members(
@@ -256,52 +264,55 @@ pub fn village_members(
     code: &str,
     limit: i64,
 ) -> QueryResult<Vec<OfficialMember>> {
-    let rows: Vec<(i32, String, Option<String>, Segment, MemberStatus, Option<String>)> =
-        members::table
-            .inner_join(households::table)
-            .left_join(village_official_members::table)
-            .filter(households::region_code.eq(code))
-            .filter(members::mistaken_at.is_null())
-            .filter(
-                members::segment
-                    .eq(Segment::PpuPn.as_str())
-                    .or(village_official_members::member_id.is_not_null()),
-            )
-            .order((village_official_members::member_id.is_null(), members::name))
-            .limit(limit)
-            .select((
-                members::id,
-                members::name,
-                members::nik,
-                members::segment,
-                members::status,
-                village_official_members::source.nullable(),
-            ))
-            .load(conn)?;
+    let rows: Vec<VillageMemberRow> = members::table
+        .inner_join(households::table)
+        .left_join(village_official_members::table)
+        .filter(households::region_code.eq(code))
+        .filter(members::mistaken_at.is_null())
+        .filter(
+            members::segment
+                .eq(Segment::PpuPn.as_str())
+                .or(village_official_members::member_id.is_not_null()),
+        )
+        .order((village_official_members::member_id.is_null(), members::name))
+        .limit(limit)
+        .select((
+            members::id,
+            members::name,
+            members::nik,
+            members::segment,
+            members::status,
+            village_official_members::source.nullable(),
+        ))
+        .load(conn)?;
     Ok(rows
         .into_iter()
-        .map(|(member_id, name, nik, segment, status, source)| OfficialMember {
-            member_id,
-            name,
-            nik,
-            segment,
-            status,
-            source: source.as_deref().and_then(OfficialSource::parse),
-        })
+        .map(
+            |(member_id, name, nik, segment, status, source)| OfficialMember {
+                member_id,
+                name,
+                nik,
+                segment,
+                status,
+                source: source.as_deref().and_then(OfficialSource::parse),
+            },
+        )
         .collect())
 }
 
 /// The desa's entered count and its source.
-pub fn count_of(
-    conn: &mut DbConnection,
-    code: &str,
-) -> QueryResult<Option<(i32, OfficialSource)>> {
+pub fn count_of(conn: &mut DbConnection, code: &str) -> QueryResult<Option<(i32, OfficialSource)>> {
     let row: Option<(i32, String)> = village_officials::table
         .find(code)
         .select((village_officials::officials, village_officials::source))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(n, s)| (n, OfficialSource::parse(&s).unwrap_or(OfficialSource::Office))))
+    Ok(row.map(|(n, s)| {
+        (
+            n,
+            OfficialSource::parse(&s).unwrap_or(OfficialSource::Office),
+        )
+    }))
 }
 
 /// Sets a desa's number of officials, audited.
@@ -387,7 +398,8 @@ pub fn mark_from_roster(
 ) -> QueryResult<()> {
     for chunk in member_ids.chunks(2_000) {
         diesel::delete(
-            village_official_members::table.filter(village_official_members::member_id.eq_any(chunk)),
+            village_official_members::table
+                .filter(village_official_members::member_id.eq_any(chunk)),
         )
         .execute(conn)?;
         let rows: Vec<_> = chunk

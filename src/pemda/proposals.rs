@@ -138,7 +138,10 @@ pub fn answer(
             diesel::update(reactivations::table.find(id))
                 .set(reactivations::segment.eq(Some(Segment::PbiApbd.as_str())))
                 .execute(conn)?;
-            (Decision::Confirm, "Diterima Dinsos ke kuota Pemda".to_string())
+            (
+                Decision::Confirm,
+                "Diterima Dinsos ke kuota Pemda".to_string(),
+            )
         }
         DinsosAnswer::Refused => (Decision::Reject, "Ditolak Dinsos".to_string()),
         DinsosAnswer::Referred => (Decision::Reject, "Dirujuk Dinsos ke jalur lain".to_string()),

@@ -96,10 +96,7 @@ pub struct QuotaForm {
 }
 
 /// Checks a quota form: a kab/kota the region list knows, a date, a whole number of places.
-pub fn check(
-    conn: &mut DbConnection,
-    form: &QuotaForm,
-) -> QueryResult<Result<Quota, FieldErrors>> {
+pub fn check(conn: &mut DbConnection, form: &QuotaForm) -> QueryResult<Result<Quota, FieldErrors>> {
     let mut errors = FieldErrors::default();
     let code = RegionCode::parse(form.wilayah.trim())
         .filter(|c| c.level() == Level::KabupatenKota)
@@ -150,7 +147,11 @@ pub fn check(
 /// desa/kelurahan of the kab/kota, each desa's latest figures on or before the day (the roster
 /// derives them per extract date; a desa whose latest extract lists nobody in the segment
 /// counts 0, not an older figure). `None` when no desa has segment figures yet.
-pub fn used_places(conn: &mut DbConnection, code: &str, day: NaiveDate) -> QueryResult<Option<i64>> {
+pub fn used_places(
+    conn: &mut DbConnection,
+    code: &str,
+    day: NaiveDate,
+) -> QueryResult<Option<i64>> {
     let rows: Vec<(String, NaiveDate, String, Option<i32>)> = figure_segments::table
         .filter(within_areas!(figure_segments::region_code, [code]))
         .filter(figure_segments::figure_date.le(day))
@@ -267,8 +268,14 @@ mod tests {
         };
         let rows = vec![q(d(2026, 1, 1), 9_000), q(d(2026, 7, 1), 12_000)];
         assert_eq!(in_force(&rows, d(2025, 12, 31)), None);
-        assert_eq!(in_force(&rows, d(2026, 3, 1)).map(|q| q.places), Some(9_000));
-        assert_eq!(in_force(&rows, d(2026, 7, 1)).map(|q| q.places), Some(12_000));
+        assert_eq!(
+            in_force(&rows, d(2026, 3, 1)).map(|q| q.places),
+            Some(9_000)
+        );
+        assert_eq!(
+            in_force(&rows, d(2026, 7, 1)).map(|q| q.places),
+            Some(12_000)
+        );
     }
 
     #[test]

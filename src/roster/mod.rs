@@ -203,14 +203,14 @@ fn names_village_official(spelled: &str) -> bool {
 
 /// Whether a row marks a village official: its `perangkat_desa` cell (`ya`, `Y`, `1`, or the
 /// official's title; empty, `tidak`, `T`, `0` or `-` is no) or its segment spelled as one.
-/// `Err` for a cell that says neither.
-pub fn parse_official(cell: &str, segment: &str) -> Result<bool, ()> {
+/// `None` for a cell that says neither.
+pub fn parse_official(cell: &str, segment: &str) -> Option<bool> {
     let by_segment = names_village_official(&spelling(segment));
     match spelling(cell).as_str() {
-        "" | "TIDAK" | "T" | "N" | "NO" | "0" | "BUKAN" => Ok(by_segment),
+        "" | "TIDAK" | "T" | "N" | "NO" | "0" | "BUKAN" => Some(by_segment),
         "YA" | "Y" | "YES" | "1" | "PERANGKAT" | "PERANGKAT DESA" | "KEPALA DESA" | "KADES"
-        | "SEKDES" | "SEKRETARIS DESA" | "KAUR" | "KASI" | "KADUS" | "KEPALA DUSUN" => Ok(true),
-        _ => Err(()),
+        | "SEKDES" | "SEKRETARIS DESA" | "KAUR" | "KASI" | "KADUS" | "KEPALA DUSUN" => Some(true),
+        _ => None,
     }
 }
 
@@ -303,6 +303,17 @@ mod tests {
             Some(InactiveReason::Arrears)
         );
         assert_eq!(parse_reason("PHK"), Some(InactiveReason::Layoff));
+    }
+
+    #[test]
+    fn village_officials_by_column_or_segment_spelling() {
+        assert_eq!(parse_official("Ya", "PPU PN"), Some(true));
+        assert_eq!(parse_official("Sekdes", "PPU PN"), Some(true));
+        assert_eq!(parse_official("", "PPU PN"), Some(false));
+        assert_eq!(parse_official("-", "PPU PN"), Some(false));
+        assert_eq!(parse_official("", "PPU PN - Perangkat Desa"), Some(true));
+        assert_eq!(parse_official("mungkin", "PPU PN"), None);
+        assert_eq!(parse_segment("PPU PN Perangkat Desa"), Some(Segment::PpuPn));
     }
 }
 

@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+pub use super::columns::COLUMNS;
+use super::columns::{REQUIRED, column_of};
 use super::{
     CellError, RosterRow, parse_class, parse_reason, parse_segment, parse_sex, parse_status,
 };
@@ -9,11 +11,8 @@ use crate::members::forms::normalize_name;
 use crate::members::identity::{Nik, NomorKartuJkn, NomorKk};
 use crate::members::{MemberStatus, Segment};
 use crate::regions::desa_code;
-pub use super::columns::COLUMNS;
-use super::columns::{REQUIRED, column_of};
 use crate::tabular::{dates, excel_serial_date};
 use chrono::NaiveDate;
-
 
 /// Where each known column is in the file's header.
 pub struct Header {
@@ -359,8 +358,8 @@ pub fn check(
         }
     };
     let village_official = match super::parse_official(get("perangkat_desa"), get("segmen")) {
-        Ok(v) => v,
-        Err(()) => {
+        Some(v) => v,
+        None => {
             err(
                 "perangkat_desa",
                 get("perangkat_desa"),

@@ -37,19 +37,31 @@ async fn the_kabkota_page_shows_the_quota_and_the_village_officials_on_a_phone()
     }
     import(&app, &spv, "layar.csv", day(1), csv.into_bytes()).await;
     let res = app
-        .post_form_with(&spv, "/pemda/32.73/kuota", &[("tempat", "9.000"), ("mulai", "2025-01-01")])
+        .post_form_with(
+            &spv,
+            "/pemda/32.73/kuota",
+            &[("tempat", "9.000"), ("mulai", "2025-01-01")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(location(&res), "/pemda/32.73");
 
     b.log_in(&app, "spv.pemda").await;
-    b.goto(&app, "/progres/32.73#kuota-pemda", "progres-kota").await;
+    b.goto(&app, "/progres/32.73#kuota-pemda", "progres-kota")
+        .await;
     let text = b.text().await;
     assert!(text.contains("Kuota Pemda: 8.994 belum terpakai"), "{text}");
-    assert!(text.contains("Perangkat desa terdaftar: 0 dari 151 desa lengkap"), "{text}");
+    assert!(
+        text.contains("Perangkat desa terdaftar: 0 dari 151 desa lengkap"),
+        "{text}"
+    );
     b.goto(&app, "/pemda/32.73", "tuas-pemda").await;
     let text = b.text().await;
     assert!(text.contains("Kuota Pemda: 8.994 belum terpakai"), "{text}");
-    assert!(text.contains("perangkat desa terdaftar: 0 dari 151 desa lengkap"), "{text}");
-    b.goto(&app, "/pemda/32.73#perangkat", "tuas-pemda-perangkat").await;
+    assert!(
+        text.contains("perangkat desa terdaftar: 0 dari 151 desa lengkap"),
+        "{text}"
+    );
+    b.goto(&app, "/pemda/32.73#perangkat", "tuas-pemda-perangkat")
+        .await;
 }

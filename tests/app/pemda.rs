@@ -78,7 +78,12 @@ fn xlsx_text(bytes: &[u8]) -> String {
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     range
         .rows()
-        .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("|"))
+        .map(|r| {
+            r.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join("|")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -115,13 +120,25 @@ async fn the_quota_shows_funded_used_free_and_the_gap_it_closes() {
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Isi jumlah tempat sebagai bilangan bulat"), "{html}");
+    assert!(
+        html.contains("Isi jumlah tempat sebagai bilangan bulat"),
+        "{html}"
+    );
     assert!(html.contains("value=\"9.000,5\""), "{html}");
     let res = app
-        .post_form_with(&spv, "/pemda/32.73/kuota", &[("tempat", "10"), ("mulai", "")])
+        .post_form_with(
+            &spv,
+            "/pemda/32.73/kuota",
+            &[("tempat", "10"), ("mulai", "")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(res.text().await.unwrap().contains("Tanggal berlaku wajib diisi"));
+    assert!(
+        res.text()
+            .await
+            .unwrap()
+            .contains("Tanggal berlaku wajib diisi")
+    );
     assert!(audits(&app, "pemda_quota.set").await.is_empty());
 
     let res = app
@@ -167,23 +184,54 @@ async fn the_quota_shows_funded_used_free_and_the_gap_it_closes() {
     // leave none free and one used beyond the quota.
     let url = database_url_string(&app._database.url);
     let out = pesiar(&url)
-        .args(["config", "kuota", "set", "--wilayah", "32.73", "--tempat", "3", "--mulai", "2021-01-01"])
+        .args([
+            "config",
+            "kuota",
+            "set",
+            "--wilayah",
+            "32.73",
+            "--tempat",
+            "3",
+            "--mulai",
+            "2021-01-01",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = pesiar(&url)
-        .args(["config", "kuota", "set", "--wilayah", "32.73.02", "--tempat", "3", "--mulai", "2021-01-01"])
+        .args([
+            "config",
+            "kuota",
+            "set",
+            "--wilayah",
+            "32.73.02",
+            "--tempat",
+            "3",
+            "--mulai",
+            "2021-01-01",
+        ])
         .output()
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("Isi kode kabupaten/kota"));
-    let out = pesiar(&url).args(["config", "kuota", "list"]).output().unwrap();
+    let out = pesiar(&url)
+        .args(["config", "kuota", "list"])
+        .output()
+        .unwrap();
     let listed = String::from_utf8_lossy(&out.stdout);
     assert!(listed.contains("32.73\tmulai 2021-01-01\t3"), "{listed}");
     assert!(listed.contains("32.73\tmulai 2020-01-01\t10"), "{listed}");
     let api = json(&app, &spv, "/api/v1/progress/32.73").await;
     let q = &api["pemda_quota"];
-    assert_eq!((q["funded"].clone(), q["free"].clone(), q["over"].clone()), (3.into(), 0.into(), 1.into()), "{q}");
+    assert_eq!(
+        (q["funded"].clone(), q["free"].clone(), q["over"].clone()),
+        (3.into(), 0.into(), 1.into()),
+        "{q}"
+    );
     assert_eq!(q["gap_closed"], 0, "{q}");
     assert_eq!(audits(&app, "pemda_quota.set").await.len(), 2);
 
@@ -192,7 +240,11 @@ async fn the_quota_shows_funded_used_free_and_the_gap_it_closes() {
         .client_as("spv.kuota.kec", Role::Supervisor, &["32.73.02"])
         .await;
     let res = app
-        .post_form_with(&kec, "/pemda/32.73/kuota", &[("tempat", "1"), ("mulai", "2022-01-01")])
+        .post_form_with(
+            &kec,
+            "/pemda/32.73/kuota",
+            &[("tempat", "1"), ("mulai", "2022-01-01")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     assert_eq!(audits(&app, "pemda_quota.set").await.len(), 2);
@@ -236,13 +288,21 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
     assert!(!page.contains(&full), "full NIK on the page");
     assert!(page.contains(&pesiar::members::identity::mask(&full)));
     // Another kab/kota's supervisor sees neither the list nor its download.
-    assert_eq!(text(&app, &elsewhere, "/pemda/32.73/usulan").await.0, StatusCode::NOT_FOUND);
     assert_eq!(
-        app.get_with(&elsewhere, "/pemda/32.73/usulan/unduh").await.status(),
+        text(&app, &elsewhere, "/pemda/32.73/usulan").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        app.get_with(&elsewhere, "/pemda/32.73/usulan/unduh")
+            .await
+            .status(),
         StatusCode::NOT_FOUND
     );
     let (_, theirs) = text(&app, &elsewhere, "/pemda/32.04/usulan").await;
-    assert!(theirs.contains("Cileunyi Kulon (1)") && !theirs.contains("Dago"), "{theirs}");
+    assert!(
+        theirs.contains("Cileunyi Kulon (1)") && !theirs.contains("Dago"),
+        "{theirs}"
+    );
 
     // The supervisor's download has the full NIK; the admin's has it masked; both audited.
     let res = app.get_with(&spv, "/pemda/32.73/usulan/unduh").await;
@@ -250,11 +310,17 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
     let book = res.bytes().await.unwrap();
     let sheet = xlsx_text(&book);
     assert!(sheet.contains(&full), "{sheet}");
-    assert!(sheet.contains("Ibu Contoh") && !sheet.contains("Cileunyi"), "{sheet}");
+    assert!(
+        sheet.contains("Ibu Contoh") && !sheet.contains("Cileunyi"),
+        "{sheet}"
+    );
     let res = app.get_with(&admin, "/pemda/32.73/usulan/unduh").await;
     let sheet = xlsx_text(&res.bytes().await.unwrap());
     assert!(!sheet.contains(&full), "{sheet}");
-    assert!(sheet.contains(&pesiar::members::identity::mask(&full)), "{sheet}");
+    assert!(
+        sheet.contains(&pesiar::members::identity::mask(&full)),
+        "{sheet}"
+    );
     assert_eq!(
         audits(&app, "dinsos.export").await,
         vec![
@@ -283,15 +349,26 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert!(res.text().await.unwrap().contains("Pilih jawaban Dinsos"));
     let res = app
-        .post_form_with(&spv, "/pemda/32.73/usulan", &[("id", &id), ("jawaban", "ditolak")])
+        .post_form_with(
+            &spv,
+            "/pemda/32.73/usulan",
+            &[("id", &id), ("jawaban", "ditolak")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
     assert!(html.contains("Tulis alasan penolakan"), "{html}");
-    assert!(html.contains("value=\"ditolak\" selected"), "the answer is kept: {html}");
+    assert!(
+        html.contains("value=\"ditolak\" selected"),
+        "the answer is kept: {html}"
+    );
     // Another kab/kota's supervisor cannot answer it.
     let res = app
-        .post_form_with(&elsewhere, "/pemda/32.73/usulan", &[("id", &id), ("jawaban", "diterima")])
+        .post_form_with(
+            &elsewhere,
+            "/pemda/32.73/usulan",
+            &[("id", &id), ("jawaban", "diterima")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
@@ -300,17 +377,30 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
         .post_form_with(
             &spv,
             "/pemda/32.73/usulan",
-            &[("id", &id), ("jawaban", "diterima"), ("catatan", "SK Dinsos 12/2026")],
+            &[
+                ("id", &id),
+                ("jawaban", "diterima"),
+                ("catatan", "SK Dinsos 12/2026"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    let (state, segment, reason, member): (String, Option<String>, Option<String>, (String, String)) = app
+    let (state, segment, reason, member): (
+        String,
+        Option<String>,
+        Option<String>,
+        (String, String),
+    ) = app
         .with_conn({
             let member = dago.members[0];
             move |conn| {
                 let (state, segment, reason) = reactivations::table
                     .find(claim)
-                    .select((reactivations::state, reactivations::segment, reactivations::decision_reason))
+                    .select((
+                        reactivations::state,
+                        reactivations::segment,
+                        reactivations::decision_reason,
+                    ))
                     .first(conn)
                     .unwrap();
                 let m = members::table
@@ -324,7 +414,10 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
         .await;
     assert_eq!(state, "dikonfirmasi");
     assert_eq!(segment.as_deref(), Some("pbi_apbd"));
-    assert_eq!(reason.as_deref(), Some("Diterima Dinsos ke kuota Pemda: SK Dinsos 12/2026"));
+    assert_eq!(
+        reason.as_deref(),
+        Some("Diterima Dinsos ke kuota Pemda: SK Dinsos 12/2026")
+    );
     assert_eq!(member, ("aktif".to_string(), "pbi_apbd".to_string()));
     let answers: Vec<(i32, String)> = app
         .with_conn(|conn| {
@@ -340,7 +433,11 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
     assert!(page.contains("Tidak ada usulan yang menunggu"), "{page}");
     // A second answer to a settled proposal changes nothing.
     let res = app
-        .post_form_with(&spv, "/pemda/32.73/usulan", &[("id", &id), ("jawaban", "ditolak"), ("catatan", "x")])
+        .post_form_with(
+            &spv,
+            "/pemda/32.73/usulan",
+            &[("id", &id), ("jawaban", "ditolak"), ("catatan", "x")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(audits(&app, "dinsos.answer").await.len(), 1);
@@ -362,7 +459,11 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
         .post_form_with(
             &elsewhere,
             "/pemda/32.04/usulan",
-            &[("id", &other_claim.to_string()), ("jawaban", "dirujuk"), ("catatan", "ke PBI JK lewat DTSEN")],
+            &[
+                ("id", &other_claim.to_string()),
+                ("jawaban", "dirujuk"),
+                ("catatan", "ke PBI JK lewat DTSEN"),
+            ],
         )
         .await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
@@ -376,7 +477,10 @@ async fn the_dinsos_list_is_scoped_its_download_audited_and_answers_settle_claim
         })
         .await;
     assert_eq!(state, "ditolak");
-    assert_eq!(reason.as_deref(), Some("Dirujuk Dinsos ke jalur lain: ke PBI JK lewat DTSEN"));
+    assert_eq!(
+        reason.as_deref(),
+        Some("Dirujuk Dinsos ke jalur lain: ke PBI JK lewat DTSEN")
+    );
 }
 
 /// A Dago extract with village officials: two marked by the column, one by its segment's
@@ -392,7 +496,13 @@ fn officials_extract() -> Vec<u8> {
     let mut csv = format!("{header}\n");
     csv.push_str(&row(1, "Pak Lurah", "PPU PN", "AKTIF", "Ya"));
     csv.push_str(&row(2, "Bu Sekretaris", "PPU PN", "AKTIF", "Sekdes"));
-    csv.push_str(&row(3, "Pak Kasi", "PPU PN Perangkat Desa", "NON AKTIF", ""));
+    csv.push_str(&row(
+        3,
+        "Pak Kasi",
+        "PPU PN Perangkat Desa",
+        "NON AKTIF",
+        "",
+    ));
     csv.push_str(&row(4, "Pak Kaur", "PPU PN", "AKTIF", ""));
     csv.into_bytes()
 }
@@ -411,11 +521,18 @@ async fn village_officials_are_counted_from_the_roster_and_the_office() {
 
     // The office enters its count: refused beside the field when not a count, kept.
     let res = app
-        .post_form_with(&lurah, &format!("/pemda/desa/{DAGO}"), &[("jumlah", "tiga")])
+        .post_form_with(
+            &lurah,
+            &format!("/pemda/desa/{DAGO}"),
+            &[("jumlah", "tiga")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let html = res.text().await.unwrap();
-    assert!(html.contains("Isi jumlah kepala desa dan perangkat"), "{html}");
+    assert!(
+        html.contains("Isi jumlah kepala desa dan perangkat"),
+        "{html}"
+    );
     assert!(html.contains("value=\"tiga\""), "{html}");
     let res = app
         .post_form_with(&lurah, &format!("/pemda/desa/{DAGO}"), &[("jumlah", "4")])
@@ -426,9 +543,18 @@ async fn village_officials_are_counted_from_the_roster_and_the_office() {
         vec![(DAGO.to_string(), "4 officials (kantor)".to_string())]
     );
     // Another kelurahan's office can neither read nor change Dago's.
-    assert_eq!(text(&app, &other_office, &format!("/pemda/desa/{DAGO}")).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        text(&app, &other_office, &format!("/pemda/desa/{DAGO}"))
+            .await
+            .0,
+        StatusCode::NOT_FOUND
+    );
     let res = app
-        .post_form_with(&other_office, &format!("/pemda/desa/{DAGO}"), &[("jumlah", "9")])
+        .post_form_with(
+            &other_office,
+            &format!("/pemda/desa/{DAGO}"),
+            &[("jumlah", "9")],
+        )
         .await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
 
@@ -436,8 +562,14 @@ async fn village_officials_are_counted_from_the_roster_and_the_office() {
     let (_, page) = text(&app, &lurah, &format!("/pemda/desa/{DAGO}")).await;
     assert!(page.contains("2 dari 4 perangkat aktif PPU PN"), "{page}");
     let (_, city) = text(&app, &spv, "/pemda/32.73").await;
-    assert!(city.contains("perangkat desa terdaftar: 0 dari 151 desa lengkap"), "{city}");
-    assert!(city.contains("Pengguna lurah.dago"), "the office contact: {city}");
+    assert!(
+        city.contains("perangkat desa terdaftar: 0 dari 151 desa lengkap"),
+        "{city}"
+    );
+    assert!(
+        city.contains("Pengguna lurah.dago"),
+        "the office contact: {city}"
+    );
     assert!(city.len() < 14_000, "{} bytes", city.len());
 
     // The office confirms the unmarked PPU PN member; the inactive one stays not counted,
@@ -467,12 +599,21 @@ async fn village_officials_are_counted_from_the_roster_and_the_office() {
     let (_, page) = text(&app, &lurah, &format!("/pemda/desa/{DAGO}")).await;
     assert!(page.contains("3 dari 3 perangkat aktif PPU PN"), "{page}");
     let (_, city) = text(&app, &spv, "/pemda/32.73").await;
-    assert!(city.contains("perangkat desa terdaftar: 1 dari 151 desa lengkap"), "{city}");
+    assert!(
+        city.contains("perangkat desa terdaftar: 1 dari 151 desa lengkap"),
+        "{city}"
+    );
     let (_, progress) = text(&app, &spv, "/progres/32.73").await;
-    assert!(progress.contains("Perangkat desa terdaftar: 1 dari 151 desa lengkap"), "{progress}");
+    assert!(
+        progress.contains("Perangkat desa terdaftar: 1 dari 151 desa lengkap"),
+        "{progress}"
+    );
     // The board per kecamatan: Coblong has one complete desa.
     let (_, kec) = text(&app, &spv, "/pemda/32.73.02").await;
-    assert!(kec.contains("perangkat desa terdaftar: 1 dari 6 desa lengkap"), "{kec}");
+    assert!(
+        kec.contains("perangkat desa terdaftar: 1 dari 6 desa lengkap"),
+        "{kec}"
+    );
     // A member of another kelurahan cannot be marked from Dago.
     let res = app
         .post_form_with(
