@@ -40,6 +40,7 @@ pub fn routes() -> Routes {
     crate::recap::routes::register(&mut routes);
     crate::recap::rate_routes::register(&mut routes);
     crate::forum::register(&mut routes);
+    crate::pemda::routes::register(&mut routes);
     routes
 }
 

@@ -103,6 +103,11 @@ pub enum ConfigAction {
         #[command(subcommand)]
         action: crate::recap::command::RateCommand,
     },
+    /// The places funded for Pemda-paid membership per kab/kota and date (as /pemda/{kode}).
+    Kuota {
+        #[command(subcommand)]
+        action: crate::pemda::command::QuotaCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -301,6 +306,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
                     crate::contributions::command::run(&mut conn, action)
                 }
                 ConfigAction::Insentif { action } => crate::recap::command::run(&mut conn, action),
+                ConfigAction::Kuota { action } => crate::pemda::command::run(&mut conn, action),
             }
         }
         Command::Token { action } => {

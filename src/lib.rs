@@ -20,6 +20,7 @@ pub mod forum;
 pub mod home;
 pub mod households;
 pub mod members;
+pub mod pemda;
 pub mod progress;
 pub mod random;
 pub mod reactivations;

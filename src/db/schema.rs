@@ -385,6 +385,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     roster_held_moves,
     figure_previews,
     figure_preview_chunks,
+    pemda_quotas,
+    dinsos_answers,
+    village_officials,
+    village_official_members,
 );
 
 diesel::table! {
@@ -502,3 +506,45 @@ diesel::table! {
 
 diesel::joinable!(figure_previews -> users (user_id));
 diesel::joinable!(figure_preview_chunks -> figure_previews (preview_id));
+
+diesel::table! {
+    pemda_quotas (region_code, valid_from) {
+        region_code -> Text,
+        valid_from -> Date,
+        places -> BigInt,
+        created_by -> Nullable<Integer>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    dinsos_answers (claim_id) {
+        claim_id -> Integer,
+        answer -> Text,
+        note -> Text,
+        decided_by -> Integer,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    village_officials (region_code) {
+        region_code -> Text,
+        officials -> Integer,
+        source -> Text,
+        updated_by -> Nullable<Integer>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    village_official_members (member_id) {
+        member_id -> Integer,
+        source -> Text,
+        marked_by -> Nullable<Integer>,
+        marked_on -> Date,
+    }
+}
+
+diesel::joinable!(dinsos_answers -> reactivations (claim_id));
+diesel::joinable!(village_official_members -> members (member_id));

@@ -53,8 +53,48 @@ pub struct UnitJson {
     pub stale_after_days: i64,
     pub reported_reactivations: i64,
     pub confirmed_reactivations: i64,
+    /// A kab/kota's Pemda-paid quota on the date (kab/kota units only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pemda_quota: Option<QuotaJson>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub children: Option<Vec<UnitJson>>,
+}
+
+/// The quota lines of the kab/kota page, as numbers.
+#[derive(Serialize)]
+pub struct QuotaJson {
+    /// The day the places are counted on (the figures' date, else today).
+    pub date: String,
+    /// Places funded; null while no quota is set for the date.
+    pub funded: Option<i64>,
+    pub valid_from: Option<String>,
+    /// Active members in PBI APBD / Pemda-paid, from the roster's figures.
+    pub used: i64,
+    pub free: i64,
+    pub over: i64,
+    /// Field claims "diusulkan PBI/Pemda" reported, not yet settled.
+    pub waiting_claims: i64,
+    /// Reactivations still needed to reach the activity target.
+    pub needed_to_target: i64,
+    /// How much of that gap filling the free places would close, and what would be left.
+    pub gap_closed: i64,
+    pub gap_after: i64,
+}
+
+fn quota_json(s: &crate::pemda::quota::Summary) -> QuotaJson {
+    let f = s.figures;
+    QuotaJson {
+        date: s.day.to_string(),
+        funded: f.funded,
+        valid_from: s.quota.as_ref().map(|q| q.valid_from.to_string()),
+        used: f.used,
+        free: f.free(),
+        over: f.over(),
+        waiting_claims: f.waiting,
+        needed_to_target: f.needed,
+        gap_closed: f.gap_closed(),
+        gap_after: f.gap_after(),
+    }
 }
 
 fn unit_json(
@@ -107,6 +147,7 @@ fn unit_json(
         stale_after_days,
         reported_reactivations: claims.0,
         confirmed_reactivations: claims.1,
+        pemda_quota: None,
         children: None,
     }
 }
@@ -159,11 +200,24 @@ pub async fn progress(
         .run(move |conn| {
             let data = load_unit(conn, &user, &code, requested, "kode", stale_after_days)?;
             let claims = claim_counts(conn, &data)?;
-            Ok((data, claims))
+            let quota = if data.level == Some(crate::regions::Level::KabupatenKota) {
+                let day = data.date.unwrap_or_else(crate::web::today);
+                let (figures, quota) =
+                    crate::pemda::quota::figures(conn, &data.own.code, day, data.own.needed())?;
+                Some(crate::pemda::quota::Summary {
+                    day,
+                    figures_date: data.date,
+                    figures,
+                    quota,
+                })
+            } else {
+                None
+            };
+            Ok((data, claims, quota))
         })
         .await;
     match result {
-        Ok((data, claims)) => {
+        Ok((data, claims, quota)) => {
             let date = data.date.map(|d| d.to_string());
             let level = if data.own.code == NATIONAL {
                 "nasional".to_string()
@@ -185,6 +239,7 @@ pub async fn progress(
                 claims.get(&data.own.code).copied().unwrap_or_default(),
                 stale_after_days,
             );
+            own.pemda_quota = quota.as_ref().map(quota_json);
             own.children = Some(
                 data.children
                     .iter()

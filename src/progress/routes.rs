@@ -42,12 +42,44 @@ struct UnitPage<'a> {
     is_village: bool,
     can_assign: bool,
     assignees: &'a Vec<(i32, String)>,
+    pemda: &'a Option<PemdaLevers>,
+}
+
+/// A kab/kota's own levers, shown on its progress page: the quota and the village officials.
+pub struct PemdaLevers {
+    pub quota: crate::pemda::quota::Summary,
+    /// "perangkat desa terdaftar: 40 dari 430 desa lengkap".
+    pub officials: String,
+}
+
+/// The levers of the unit when it is a kab/kota, on the page's date (else today).
+fn pemda_levers(
+    conn: &mut crate::db::DbConnection,
+    data: &UnitData,
+) -> Result<Option<PemdaLevers>, AppError> {
+    if data.level != Some(Level::KabupatenKota) {
+        return Ok(None);
+    }
+    let day = data.date.unwrap_or_else(crate::web::today);
+    let code = &data.own.code;
+    let (figures, quota) = crate::pemda::quota::figures(conn, code, day, data.own.needed())?;
+    let board = crate::pemda::officials::board(conn, code, day)?;
+    Ok(Some(PemdaLevers {
+        quota: crate::pemda::quota::Summary {
+            day,
+            figures_date: data.date,
+            figures,
+            quota,
+        },
+        officials: board.headline(),
+    }))
 }
 
 /// What a progress page shows, as loaded for one user.
 pub struct UnitView {
     data: UnitData,
     assignees: Vec<(i32, String)>,
+    pemda: Option<PemdaLevers>,
 }
 
 /// Whose page of which unit, on which date and in which order. Today's date is part of it
@@ -188,7 +220,12 @@ async fn unit(
                 } else {
                     Vec::new()
                 };
-                Ok(UnitView { data, assignees })
+                let pemda = pemda_levers(conn, &data)?;
+                Ok(UnitView {
+                    data,
+                    assignees,
+                    pemda,
+                })
             })
         })
         .await?;
@@ -207,6 +244,7 @@ async fn unit(
             share_url,
             can_assign,
             assignees: &view.assignees,
+            pemda: &view.pemda,
         },
     )
 }

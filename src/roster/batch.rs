@@ -408,6 +408,12 @@ pub(super) fn apply_batch(
     }
 
     write_arrears(conn, &listed, date, import_id)?;
+    let officials: Vec<i32> = listed
+        .iter()
+        .filter(|(_, row)| row.village_official)
+        .map(|(id, _)| *id)
+        .collect();
+    crate::pemda::officials::mark_from_roster(conn, &officials, date)?;
     refresh_households(conn, &touched_households)?;
 
     // Reconciliation against the claims of the members in this batch. A claim is about a member

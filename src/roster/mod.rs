@@ -8,6 +8,7 @@
 //! what the import could not take.
 
 mod batch;
+mod columns;
 pub mod import;
 pub mod moves;
 pub mod read;
@@ -65,6 +66,9 @@ pub struct RosterRow {
     /// listed inactive only).
     pub arrears_months: Option<i32>,
     pub arrears_amount: Option<i64>,
+    /// The row marks the member a village official (kepala desa or perangkat): an optional
+    /// `perangkat_desa` column, or the segment spelled "PPU PN Perangkat Desa".
+    pub village_official: bool,
 }
 
 impl RosterRow {
@@ -171,6 +175,7 @@ pub fn parse_segment(raw: &str) -> Option<Segment> {
         "PPU PN" | "PPU PENYELENGGARA NEGARA" | "PNS" | "ASN" | "TNI" | "POLRI" | "PPU ASN" => {
             Segment::PpuPn
         }
+        s if names_village_official(s) => Segment::PpuPn,
         "PPU BU" | "PPU" | "PPU BADAN USAHA" | "PPU SWASTA" | "PPU BUMN" | "PPU BUMD" => {
             Segment::PpuBu
         }
@@ -179,6 +184,34 @@ pub fn parse_segment(raw: &str) -> Option<Segment> {
         "BELUM TERDAFTAR" | "TIDAK TERDAFTAR" => Segment::NotRegistered,
         _ => return None,
     })
+}
+
+/// Segment spellings (already `spelling`-normalised) that say the member is a village
+/// official: "PPU PN Perangkat Desa", "Kepala Desa dan Perangkat Desa"…
+fn names_village_official(spelled: &str) -> bool {
+    matches!(
+        spelled,
+        "PPU PN PERANGKAT DESA"
+            | "PPU PERANGKAT DESA"
+            | "PERANGKAT DESA"
+            | "KEPALA DESA"
+            | "KEPALA DESA DAN PERANGKAT DESA"
+            | "KADES DAN PERANGKAT DESA"
+            | "PPU PN KEPALA DESA DAN PERANGKAT DESA"
+    )
+}
+
+/// Whether a row marks a village official: its `perangkat_desa` cell (`ya`, `Y`, `1`, or the
+/// official's title; empty, `tidak`, `T`, `0` or `-` is no) or its segment spelled as one.
+/// `None` for a cell that says neither.
+pub fn parse_official(cell: &str, segment: &str) -> Option<bool> {
+    let by_segment = names_village_official(&spelling(segment));
+    match spelling(cell).as_str() {
+        "" | "TIDAK" | "T" | "N" | "NO" | "0" | "BUKAN" => Some(by_segment),
+        "YA" | "Y" | "YES" | "1" | "PERANGKAT" | "PERANGKAT DESA" | "KEPALA DESA" | "KADES"
+        | "SEKDES" | "SEKRETARIS DESA" | "KAUR" | "KASI" | "KADUS" | "KEPALA DUSUN" => Some(true),
+        _ => None,
+    }
 }
 
 pub fn parse_status(raw: &str) -> Option<MemberStatus> {
@@ -270,6 +303,17 @@ mod tests {
             Some(InactiveReason::Arrears)
         );
         assert_eq!(parse_reason("PHK"), Some(InactiveReason::Layoff));
+    }
+
+    #[test]
+    fn village_officials_by_column_or_segment_spelling() {
+        assert_eq!(parse_official("Ya", "PPU PN"), Some(true));
+        assert_eq!(parse_official("Sekdes", "PPU PN"), Some(true));
+        assert_eq!(parse_official("", "PPU PN"), Some(false));
+        assert_eq!(parse_official("-", "PPU PN"), Some(false));
+        assert_eq!(parse_official("", "PPU PN - Perangkat Desa"), Some(true));
+        assert_eq!(parse_official("mungkin", "PPU PN"), None);
+        assert_eq!(parse_segment("PPU PN Perangkat Desa"), Some(Segment::PpuPn));
     }
 }
 

@@ -144,6 +144,8 @@ impl HeldMove {
             // Arrears are the extract's, kept with the import; a held row does not carry them.
             arrears_months: None,
             arrears_amount: None,
+            // Nor the village-official mark: the next extract listing the member gives it.
+            village_official: false,
         })
     }
 

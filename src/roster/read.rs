@@ -2,6 +2,8 @@
 
 use std::collections::HashMap;
 
+pub use super::columns::COLUMNS;
+use super::columns::{REQUIRED, column_of};
 use super::{
     CellError, RosterRow, parse_class, parse_reason, parse_segment, parse_sex, parse_status,
 };
@@ -9,163 +11,8 @@ use crate::members::forms::normalize_name;
 use crate::members::identity::{Nik, NomorKartuJkn, NomorKk};
 use crate::members::{MemberStatus, Segment};
 use crate::regions::desa_code;
-use crate::tabular::{dates, excel_serial_date, header_key};
+use crate::tabular::{dates, excel_serial_date};
 use chrono::NaiveDate;
-
-/// The columns of an extract, in the order rows are given to `check`.
-pub const COLUMNS: [&str; 16] = [
-    "nik",
-    "no_kk",
-    "nama",
-    "jenis_kelamin",
-    "tanggal_lahir",
-    "kode_wilayah",
-    "rt",
-    "rw",
-    "alamat",
-    "no_kartu_jkn",
-    "segmen",
-    "kelas",
-    "status",
-    "alasan_nonaktif",
-    "bulan_tunggakan",
-    "jumlah_tunggakan",
-];
-/// The names each column goes by as BPJS offices write them, compared after
-/// `tabular::header_key` with the `_` left out (`No. KK`, `NoKK` and `Nomor KK` are one).
-const ALIASES: [(&str, &[&str]); 16] = [
-    (
-        "nik",
-        &[
-            "nik",
-            "no_nik",
-            "nomor_nik",
-            "nik_peserta",
-            "nomor_induk_kependudukan",
-        ],
-    ),
-    (
-        "no_kk",
-        &[
-            "no_kk",
-            "nomor_kk",
-            "kk",
-            "nik_kk",
-            "no_kartu_keluarga",
-            "nomor_kartu_keluarga",
-        ],
-    ),
-    ("nama", &["nama", "nama_peserta", "nama_lengkap"]),
-    (
-        "jenis_kelamin",
-        &["jenis_kelamin", "jk", "kelamin", "l_p", "sex"],
-    ),
-    (
-        "tanggal_lahir",
-        &[
-            "tanggal_lahir",
-            "tgl_lahir",
-            "tgl_lhr",
-            "tanggal_lhr",
-            "tgllahir",
-        ],
-    ),
-    (
-        "kode_wilayah",
-        &[
-            "kode_wilayah",
-            "kode_wil",
-            "kd_wilayah",
-            "kode_desa",
-            "kode_kelurahan",
-            "kode_desa_kelurahan",
-            "kode_kemendagri",
-        ],
-    ),
-    ("rt", &["rt"]),
-    ("rw", &["rw"]),
-    ("alamat", &["alamat", "alamat_peserta", "alamat_lengkap"]),
-    (
-        "no_kartu_jkn",
-        &[
-            "no_kartu_jkn",
-            "nomor_kartu_jkn",
-            "no_kartu",
-            "nomor_kartu",
-            "no_kartu_bpjs",
-            "nomor_kartu_bpjs",
-            "no_jkn",
-            "nomor_jkn",
-            "no_peserta",
-            "nomor_peserta",
-            "noka",
-        ],
-    ),
-    (
-        "segmen",
-        &["segmen", "segmen_peserta", "jenis_peserta", "segmentasi"],
-    ),
-    ("kelas", &["kelas", "kelas_rawat", "hak_kelas"]),
-    (
-        "status",
-        &["status", "status_peserta", "status_kepesertaan"],
-    ),
-    (
-        "alasan_nonaktif",
-        &[
-            "alasan_nonaktif",
-            "alasan_non_aktif",
-            "alasan_tidak_aktif",
-            "keterangan_nonaktif",
-            "ket_nonaktif",
-        ],
-    ),
-    (
-        "bulan_tunggakan",
-        &[
-            "bulan_tunggakan",
-            "jumlah_bulan_tunggakan",
-            "jml_bulan_tunggakan",
-            "jml_bln_tunggak",
-            "bulan_tunggak",
-            "lama_tunggakan",
-            "tunggakan_bulan",
-        ],
-    ),
-    (
-        "jumlah_tunggakan",
-        &[
-            "jumlah_tunggakan",
-            "jml_tunggakan",
-            "total_tunggakan",
-            "nominal_tunggakan",
-            "tunggakan_rp",
-            "tunggakan_iuran",
-            "nilai_tunggakan",
-        ],
-    ),
-];
-
-/// Columns a file must have; the others may be left out.
-const REQUIRED: [&str; 7] = [
-    "nik",
-    "nama",
-    "jenis_kelamin",
-    "tanggal_lahir",
-    "kode_wilayah",
-    "segmen",
-    "status",
-];
-
-/// The column a header cell names, if any.
-fn column_of(cell: &str) -> Option<&'static str> {
-    let compact = |name: &str| name.replace('_', "");
-    let key = compact(&header_key(cell));
-    ALIASES
-        .iter()
-        .find(|(_, names)| names.iter().any(|n| compact(n) == key))
-        .map(|(column, _)| *column)
-}
 
 /// Where each known column is in the file's header.
 pub struct Header {
@@ -510,6 +357,17 @@ pub fn check(
             }
         }
     };
+    let village_official = match super::parse_official(get("perangkat_desa"), get("segmen")) {
+        Some(v) => v,
+        None => {
+            err(
+                "perangkat_desa",
+                get("perangkat_desa"),
+                "Perangkat desa: isi ya atau tidak (kosong berarti tidak).",
+            );
+            false
+        }
+    };
     let rt = get("rt");
     let rw = get("rw");
     for (column, value) in [("rt", rt), ("rw", rw)] {
@@ -567,6 +425,7 @@ pub fn check(
         id_damaged,
         arrears_months,
         arrears_amount,
+        village_official,
     })
 }
 

@@ -98,6 +98,7 @@ mod tests {
             id_damaged: false,
             arrears_months: None,
             arrears_amount: None,
+            village_official: false,
         };
         let mut all = Tally::default();
         let mut held = Tally::default();

@@ -38,6 +38,9 @@ impl UserBadge {
         if self.reads_board {
             all.push(("/penugasan", "Penugasan"));
         }
+        if self.reads_board {
+            all.push(("/pemda", "Tuas Pemda"));
+        }
         if self.verifies {
             all.push(("/data/impor", "Impor"));
         }

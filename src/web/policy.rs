@@ -62,6 +62,17 @@ pub const ASSIGN_WORK: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 /// Read the agent's month: field workers their own, supervisors and admins an area's.
 pub const READ_RECAP: Access =
     Access::Roles(&[Role::Agent, Role::Kader, Role::Supervisor, Role::Admin]);
+/// Read the Pemda's levers of an area: its quota, village officials and their board.
+pub const READ_PEMDA: Access = READ_BOARD;
+/// Set a kab/kota's Pemda-paid quota, read and download the Dinsos list and record Dinsos's
+/// answers (the query keeps each to the user's areas).
+pub const STEER_PEMDA: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
+/// The full NIKs of the Dinsos list's download: the kab/kota's supervisor, who sends it to
+/// Dinsos. Admins (no area of their own) get it masked like everyone else.
+pub const SEND_DINSOS_NIKS: Access = Access::Roles(&[Role::Supervisor]);
+/// Enter a desa/kelurahan's number of village officials and confirm them one by one: its
+/// office (and admins, for corrections).
+pub const ENTER_VILLAGE_OFFICIALS: Access = Access::Roles(&[Role::Office, Role::Admin]);
 /// Close a month for payment and download an area's recap.
 pub const CLOSE_PERIOD: Access = Access::Roles(&[Role::Supervisor, Role::Admin]);
 

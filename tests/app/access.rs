@@ -20,6 +20,7 @@ const FIELD: Rule = Rule::Only(&[Role::Agent, Role::Kader]);
 const VERIFIERS: Rule = Rule::Only(&[Role::Supervisor, Role::Admin]);
 const MANAGERS: Rule = Rule::Only(&[Role::Supervisor, Role::Admin]);
 const CORRECTORS: Rule = Rule::Only(&[Role::Agent, Role::Kader, Role::Supervisor, Role::Admin]);
+const OFFICES: Rule = Rule::Only(&[Role::Office, Role::Admin]);
 const READERS: Rule = Rule::Only(&[Role::Office, Role::Supervisor, Role::Admin]);
 
 const EXPECTED: &[(&str, &str, Rule)] = &[
@@ -87,6 +88,15 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/penugasan/unduh", READERS),
     ("POST", "/penugasan", MANAGERS),
     ("POST", "/progres/{code}/tugaskan", MANAGERS),
+    ("GET", "/pemda", READERS),
+    ("GET", "/pemda/{code}", READERS),
+    ("POST", "/pemda/{code}/kuota", MANAGERS),
+    ("GET", "/pemda/{code}/usulan", MANAGERS),
+    ("POST", "/pemda/{code}/usulan", MANAGERS),
+    ("GET", "/pemda/{code}/usulan/unduh", MANAGERS),
+    ("GET", "/pemda/desa/{code}", READERS),
+    ("POST", "/pemda/desa/{code}", OFFICES),
+    ("POST", "/pemda/desa/{code}/anggota", OFFICES),
     ("GET", "/data/impor", MANAGERS),
     ("POST", "/data/impor", MANAGERS),
     ("GET", "/data/impor/pratinjau/{id}", MANAGERS),
