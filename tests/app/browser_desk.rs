@@ -465,6 +465,7 @@ async fn every_role_has_a_one_row_bar_and_a_menu_on_a_phone() {
             &["/", "/verifikasi", "/penugasan", "/progres"],
             &[
                 "/rumah-tangga",
+                "/pemda",
                 "/data/impor",
                 "/rekap",
                 "/wilayah",
@@ -476,7 +477,7 @@ async fn every_role_has_a_one_row_bar_and_a_menu_on_a_phone() {
             Role::Office,
             &["32.73.02"],
             &["/", "/progres", "/penugasan"],
-            &["/rumah-tangga", "/wilayah", "/akun/password"],
+            &["/rumah-tangga", "/pemda", "/wilayah", "/akun/password"],
         ),
         (
             "admin.nav",
@@ -487,6 +488,7 @@ async fn every_role_has_a_one_row_bar_and_a_menu_on_a_phone() {
                 "/rumah-tangga",
                 "/verifikasi",
                 "/penugasan",
+                "/pemda",
                 "/data/impor",
                 "/rekap",
                 "/wilayah",
