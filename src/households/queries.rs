@@ -12,7 +12,6 @@ use crate::auth::CurrentUser;
 use crate::db::schema::{figures, households, member_history, members};
 use crate::db::{Backend, Db, DbConnection, now};
 use crate::error::AppError;
-use crate::members::{Class, InactiveReason, MemberStatus, Segment};
 use crate::regions::queries::escape_like;
 use crate::within_areas;
 
@@ -312,25 +311,7 @@ fn explain<'r>(
         return Ok(());
     }
     let ids: Vec<i32> = rows.iter().map(|r| r.household.id).collect();
-    let listed: Vec<(
-        i32,
-        i32,
-        Segment,
-        MemberStatus,
-        Option<InactiveReason>,
-        Option<Class>,
-    )> = members::table
-        .filter(members::household_id.eq_any(&ids))
-        .filter(members::mistaken_at.is_null())
-        .select((
-            members::id,
-            members::household_id,
-            members::segment,
-            members::status,
-            members::inactive_reason,
-            members::class,
-        ))
-        .load(conn)?;
+    let listed = super::reach::members_of(conn, &ids)?;
     let pricing = super::reach::Pricing::load(conn)?;
     let reach = super::reach::of_households(conn, &listed, &pricing)?;
     for row in rows.iter_mut() {

@@ -5,13 +5,14 @@
 //! whose months are unknown after them. Each household on a list says why it is there.
 
 use chrono::NaiveDate;
-use diesel::QueryResult;
+use diesel::prelude::*;
 use foldhash::HashMap;
 
 use crate::contributions::Rules;
 use crate::contributions::queries::current_arrears;
 use crate::contributions::quote::{quote, rupiah};
 use crate::db::DbConnection;
+use crate::db::schema::members;
 use crate::members::{Class, InactiveReason, MemberStatus, Segment, is_priority};
 
 /// A priority member as the reach needs them.
@@ -63,17 +64,36 @@ impl Pricing {
     }
 }
 
+/// A member as the worklist counts them: id, household, segment, status, reason, class.
+pub type Listed = (
+    i32,
+    i32,
+    Segment,
+    MemberStatus,
+    Option<InactiveReason>,
+    Option<Class>,
+);
+
+/// The members of these households (not those entered by mistake), as the worklist counts them.
+pub fn members_of(conn: &mut DbConnection, households: &[i32]) -> QueryResult<Vec<Listed>> {
+    members::table
+        .filter(members::household_id.eq_any(households))
+        .filter(members::mistaken_at.is_null())
+        .select((
+            members::id,
+            members::household_id,
+            members::segment,
+            members::status,
+            members::inactive_reason,
+            members::class,
+        ))
+        .load(conn)
+}
+
 /// The reach of each of these households, from their members and those members' arrears today.
 pub fn of_households(
     conn: &mut DbConnection,
-    members: &[(
-        i32,
-        i32,
-        Segment,
-        MemberStatus,
-        Option<InactiveReason>,
-        Option<Class>,
-    )],
+    members: &[Listed],
     pricing: &Pricing,
 ) -> QueryResult<HashMap<i32, Reach>> {
     let mandiri: Vec<i32> = members

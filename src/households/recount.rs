@@ -8,9 +8,9 @@ use foldhash::{HashMap, HashSet};
 use super::reach::{self, Pricing, Reach};
 use super::worklist_rank;
 use crate::db::DbConnection;
-use crate::db::schema::{households, members};
+use crate::db::schema::households;
 use crate::db::sqlite_bulk::{self, Value};
-use crate::members::{Class, InactiveReason, MemberStatus, Segment, is_priority};
+use crate::members::is_priority;
 
 /// Recomputes the worklist counts of many households in a few statements, writing only the
 /// households whose counts changed.
@@ -22,25 +22,7 @@ pub fn refresh_households(conn: &mut DbConnection, ids: &HashSet<i32>) -> QueryR
     let pricing = Pricing::load(conn)?;
     let mut changed: Vec<[i32; 4]> = Vec::new();
     for chunk in ids.chunks(5_000) {
-        let listed = members::table
-            .filter(members::household_id.eq_any(chunk))
-            .filter(members::mistaken_at.is_null())
-            .select((
-                members::id,
-                members::household_id,
-                members::segment,
-                members::status,
-                members::inactive_reason,
-                members::class,
-            ))
-            .load::<(
-                i32,
-                i32,
-                Segment,
-                MemberStatus,
-                Option<InactiveReason>,
-                Option<Class>,
-            )>(conn)?;
+        let listed = reach::members_of(conn, chunk)?;
         let mut counts: HashMap<i32, (i32, i32)> = chunk.iter().map(|id| (*id, (0, 0))).collect();
         for (_, household, segment, status, reason, _) in &listed {
             let entry = counts.entry(*household).or_default();
