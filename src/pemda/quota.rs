@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::QuotaFigures;
 use crate::audit;
-use crate::db::schema::{figure_segments, pemda_quotas, reactivations, regions};
+use crate::db::schema::{figure_segments, pemda_quotas, reactivations};
 use crate::db::{DbConnection, now};
 use crate::members::Segment;
 use crate::reactivations::ClaimState;
@@ -102,12 +102,7 @@ pub fn check(conn: &mut DbConnection, form: &QuotaForm) -> QueryResult<Result<Qu
         .filter(|c| c.level() == Level::KabupatenKota)
         .map(|c| c.as_str().to_string());
     let known = match &code {
-        Some(code) => regions::table
-            .find(code)
-            .select(regions::code)
-            .first::<String>(conn)
-            .optional()?
-            .is_some(),
+        Some(code) => crate::regions::queries::get(conn, code)?.is_some(),
         None => false,
     };
     if !known {

@@ -5,7 +5,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::audit;
-use crate::db::schema::{incentive_rates, regions};
+use crate::db::schema::incentive_rates;
 use crate::db::{DbConnection, now};
 use crate::reactivations::ClaimKind;
 use crate::regions::RegionCode;
@@ -109,12 +109,7 @@ pub fn check(conn: &mut DbConnection, form: &RateForm) -> QueryResult<Result<Rat
         .filter(|c| c.as_str().contains('.'))
         .map(|c| c.as_str().to_string());
     let known = match &code {
-        Some(code) => regions::table
-            .find(code)
-            .select(regions::code)
-            .first::<String>(conn)
-            .optional()?
-            .is_some(),
+        Some(code) => crate::regions::queries::get(conn, code)?.is_some(),
         None => false,
     };
     if !known {
